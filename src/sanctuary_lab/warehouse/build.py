@@ -1,0 +1,205 @@
+"""Build the DuckDB warehouse: raw -> staged -> final tables, atomically.
+
+Steps
+-----
+1. Every source adapter (:func:`sanctuary_lab.sources.all_adapters`) reads its folder into staged
+   tables (``stg_<name>``) plus provenance, rejected rows and caveats.
+2. Every table module (``warehouse/tables_*.py``, run in ``ORDER``) derives final tables from the
+   staged ones and from the final tables built before it.
+3. All tables are written to a temporary DuckDB file beside the target, which is then renamed over
+   the target. A failure at any step leaves the previous warehouse untouched.
+
+Determinism: tables are sorted on their key columns before writing, so the same inputs give the
+same table contents; only ``build_info.built_at`` and ``provenance.built_at`` change.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+import pandas as pd
+
+from sanctuary_lab import __version__
+from sanctuary_lab.errors import InputError
+from sanctuary_lab.sources import all_adapters
+from sanctuary_lab.sources.base import SourceData
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BuildSummary:
+    """What a build wrote."""
+
+    path: Path
+    tables: dict[str, int] = field(default_factory=dict)
+    rows_rejected: int = 0
+    sources: list[str] = field(default_factory=list)
+
+
+def table_modules() -> list[ModuleType]:
+    """The ``warehouse/tables_*.py`` modules, sorted by their ``ORDER`` then name."""
+    import sanctuary_lab.warehouse as pkg
+
+    mods = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("tables_"):
+            mods.append(importlib.import_module(f"{pkg.__name__}.{info.name}"))
+    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
+
+
+def _sort_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Deterministic row order: sort on all columns (stringified for mixed types)."""
+    if df.empty:
+        return df.reset_index(drop=True)
+    keys = [c for c in df.columns if df[c].map(lambda v: isinstance(v, (list, dict))).sum() == 0]
+    try:
+        out = df.sort_values(keys, kind="mergesort", na_position="last")
+    except TypeError:
+        out = df.assign(**{f"__k{i}": df[c].astype(str) for i, c in enumerate(keys)})
+        out = out.sort_values([f"__k{i}" for i in range(len(keys))], kind="mergesort")
+        out = out.drop(columns=[f"__k{i}" for i in range(len(keys))])
+    return out.reset_index(drop=True)
+
+
+def load_sources(raw_dir: Path, progress: Progress | None = None) -> list[SourceData]:
+    """Run every adapter over ``raw_dir``."""
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise InputError(raw_dir, "raw-data directory not found; pass --raw-dir or set SANCTUARY_LAB_RAW_DIR")
+    out = []
+    for adapter in all_adapters():
+        if progress:
+            progress(f"source {adapter.name}")
+        out.append(adapter.load(raw_dir))
+    return out
+
+
+def assemble(raw_dir: Path, progress: Progress | None = None) -> dict[str, pd.DataFrame]:
+    """Run adapters and table modules; return every table to write (staged + final + meta)."""
+    sources = load_sources(raw_dir, progress)
+    staged: dict[str, pd.DataFrame] = {}
+    for sd in sources:
+        for name, df in sd.tables.items():
+            key = f"stg_{name}"
+            if key in staged:
+                raise RuntimeError(f"two sources produce staged table {key!r}")
+            staged[key] = df
+    final: dict[str, pd.DataFrame] = {}
+    for mod in table_modules():
+        if progress:
+            progress(f"tables {mod.__name__.rsplit('.', 1)[-1]}")
+        produced = mod.derive(staged, final)
+        for name, df in produced.items():
+            if name in final or name in staged:
+                raise RuntimeError(f"table {name!r} produced twice")
+            final[name] = df
+    built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    prov = pd.DataFrame(
+        [
+            {
+                "source": f.source,
+                "file": f.file,
+                "sha256": f.sha256,
+                "rows_read": f.rows_read,
+                "rows_kept": f.rows_kept,
+                "rows_rejected": f.rows_rejected,
+                "built_at": built_at,
+            }
+            for sd in sources
+            for f in sd.files
+        ],
+        columns=["source", "file", "sha256", "rows_read", "rows_kept", "rows_rejected", "built_at"],
+    )
+    rejects = pd.DataFrame(
+        [r.__dict__ for sd in sources for r in sd.rejects],
+        columns=["source", "file", "row", "field", "reason"],
+    )
+    caveats = pd.DataFrame(
+        [{"source": sd.source, "caveat": c} for sd in sources for c in sd.caveats],
+        columns=["source", "caveat"],
+    )
+    meta = {
+        "provenance": prov,
+        "rejected_rows": rejects,
+        "caveats": caveats,
+        "build_info": pd.DataFrame(
+            [{"version": __version__, "raw_dir": str(Path(raw_dir).resolve()), "built_at": built_at}]
+        ),
+    }
+    return {**staged, **final, **meta}
+
+
+def write_duckdb(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """Write ``tables`` into a new DuckDB file at ``path`` (which must not exist)."""
+    con = duckdb.connect(str(path))
+    try:
+        for name in sorted(tables):
+            df = _sort_frame(tables[name])
+            con.register("__df", df)
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __df')
+            con.unregister("__df")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def build(raw_dir: Path, out: Path, progress: Progress | None = None) -> BuildSummary:
+    """Build the warehouse at ``out`` from ``raw_dir`` atomically.
+
+    Raises
+    ------
+    InputError
+        A raw file is missing or malformed; ``out`` is left as it was.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tables = assemble(Path(raw_dir), progress)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # DuckDB wants to create the file itself
+    try:
+        if progress:
+            progress("writing warehouse")
+        write_duckdb(tables, tmp)
+        os.replace(tmp, out)
+    finally:
+        for leftover in (tmp, Path(str(tmp) + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+    return BuildSummary(
+        path=out,
+        tables={k: len(v) for k, v in sorted(tables.items())},
+        rows_rejected=len(tables["rejected_rows"]),
+        sources=sorted({s for s in tables["provenance"]["source"]}),
+    )
+
+
+def connect(path: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open an existing warehouse; a missing file is an InputError telling how to build one."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "warehouse not found; run `sanctuary-lab build` first")
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def read_table(path: Path, table: str) -> pd.DataFrame:
+    """Read one warehouse table into pandas."""
+    con = connect(path)
+    try:
+        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if table not in names:
+            raise InputError(path, f"warehouse has no table {table!r}; tables: {sorted(names)}")
+        return con.execute(f'SELECT * FROM "{table}"').df()
+    finally:
+        con.close()

@@ -1,0 +1,112 @@
+"""CLI commands for the warehouse: build, info, quality."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+RawDirOpt = Annotated[
+    Path | None,
+    typer.Option("--raw-dir", help="Raw-data folder (default: $SANCTUARY_LAB_RAW_DIR or ../shared/data/raw)"),
+]
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option("--warehouse", "-w", help="Warehouse file (default: data/sanctuary_lab.duckdb)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
+
+
+def build(
+    raw_dir: RawDirOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Warehouse file to write")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the DuckDB warehouse from the raw public data (atomically)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sanctuary_lab.config import resolve_raw_dir, resolve_warehouse
+    from sanctuary_lab.warehouse.build import build as do_build
+
+    raw = resolve_raw_dir(raw_dir)
+    target = resolve_warehouse(out)
+    console = Console(stderr=True)
+    with console.status("building warehouse") as status:
+        summary = do_build(raw, target, progress=lambda msg: status.update(f"building: {msg}"))
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "warehouse": str(summary.path),
+                    "tables": summary.tables,
+                    "rows_rejected": summary.rows_rejected,
+                    "sources": summary.sources,
+                }
+            )
+        )
+        return
+    table = Table(title=f"Warehouse written: {summary.path}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in summary.tables.items():
+        if not name.startswith("stg_"):
+            table.add_row(name, f"{n:,}")
+    Console().print(table)
+    Console().print(
+        f"{len(summary.sources)} sources, {summary.rows_rejected:,} rows rejected "
+        "(see `sanctuary-lab quality`)."
+    )
+
+
+def _print_records(title: str, records: list[dict[str, Any]], columns: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=title)
+    for c in columns:
+        t.add_column(c)
+    for r in records:
+        t.add_row(*["" if r.get(c) is None else str(r.get(c)) for c in columns])
+    Console().print(t)
+
+
+def info(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
+    """Show the warehouse's tables, row counts and year coverage."""
+    from sanctuary_lab.config import resolve_warehouse
+    from sanctuary_lab.warehouse.quality import info as get_info
+
+    data = get_info(resolve_warehouse(warehouse))
+    if as_json:
+        typer.echo(json.dumps(data, default=str))
+        return
+    _print_records(
+        f"Warehouse {data['warehouse']}",
+        data["tables"],
+        ["table", "rows", "columns", "year_min", "year_max", "n_years"],
+    )
+
+
+def quality(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
+    """Show provenance, rejected rows, caveats and coverage of the warehouse."""
+    from sanctuary_lab.config import resolve_warehouse
+    from sanctuary_lab.warehouse.quality import quality as get_quality
+
+    data = get_quality(resolve_warehouse(warehouse))
+    if as_json:
+        typer.echo(json.dumps(data, default=str))
+        return
+    _print_records("Tables", data["tables"], ["table", "rows"])
+    _print_records(
+        "Provenance",
+        data.get("provenance", []),
+        ["source", "file", "rows_read", "rows_kept", "rows_rejected"],
+    )
+    _print_records("Rejected rows by reason", data.get("rejected_by_reason", []), ["source", "file", "reason", "rows"])
+    cov = [
+        {**c, "share": None if c["share"] is None else f"{c['share']:.1%}"} for c in data["coverage"]
+    ]
+    _print_records("Coverage", cov, ["check", "numerator", "denominator", "share"])
+    _print_records("Caveats", data.get("caveats", []), ["source", "caveat"])

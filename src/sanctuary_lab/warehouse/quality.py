@@ -1,0 +1,92 @@
+"""What is in the warehouse and how good it is: `sanctuary-lab info` and `sanctuary-lab quality`.
+
+Table modules (``warehouse/tables_*.py``) may declare ``QUALITY_CHECKS``: a list of
+``(label, sql)`` pairs whose SQL returns one row with columns ``numerator`` and ``denominator``
+(e.g. crime counties that have covariates / all crime counties). They are reported as join or
+reporting coverage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sanctuary_lab.warehouse.build import connect, table_modules
+
+
+def _tables(con: Any) -> list[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables ORDER BY table_name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def info(path: Path) -> dict[str, Any]:
+    """Row counts and year coverage of every table, plus build metadata."""
+    con = connect(path)
+    try:
+        out: dict[str, Any] = {"warehouse": str(path), "tables": []}
+        names = _tables(con)
+        if "build_info" in names:
+            rec = con.execute("SELECT * FROM build_info").df().iloc[0].to_dict()
+            out["build"] = {k: str(v) for k, v in rec.items()}
+        for name in names:
+            cols = [r[0] for r in con.execute(f'DESCRIBE "{name}"').fetchall()]
+            n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            entry: dict[str, Any] = {"table": name, "rows": int(n), "columns": len(cols)}
+            if "year" in cols:
+                lo, hi, k = con.execute(
+                    f'SELECT min(year), max(year), count(DISTINCT year) FROM "{name}"'
+                ).fetchone()
+                entry.update(year_min=lo, year_max=hi, n_years=int(k))
+            out["tables"].append(entry)
+        return out
+    finally:
+        con.close()
+
+
+def quality(path: Path) -> dict[str, Any]:
+    """Provenance, rejected rows by reason, caveats, and coverage checks."""
+    con = connect(path)
+    try:
+        names = set(_tables(con))
+        out: dict[str, Any] = {"warehouse": str(path)}
+        out["tables"] = [
+            {"table": n, "rows": int(con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0])}
+            for n in sorted(names)
+            if not n.startswith("stg_")
+        ]
+        if "provenance" in names:
+            out["provenance"] = (
+                con.execute(
+                    "SELECT source, file, sha256, rows_read, rows_kept, rows_rejected "
+                    "FROM provenance ORDER BY source, file"
+                )
+                .df()
+                .to_dict(orient="records")
+            )
+        if "rejected_rows" in names:
+            out["rejected_by_reason"] = (
+                con.execute(
+                    "SELECT source, file, reason, count(*) AS rows FROM rejected_rows "
+                    "GROUP BY ALL ORDER BY source, file, rows DESC"
+                )
+                .df()
+                .to_dict(orient="records")
+            )
+        if "caveats" in names:
+            out["caveats"] = con.execute("SELECT source, caveat FROM caveats").df().to_dict(
+                orient="records"
+            )
+        checks = []
+        for mod in table_modules():
+            for label, sql in getattr(mod, "QUALITY_CHECKS", []):
+                num, den = con.execute(sql).fetchone()
+                share = (num / den) if den else None
+                checks.append(
+                    {"check": label, "numerator": int(num or 0), "denominator": int(den or 0), "share": share}
+                )
+        out["coverage"] = checks
+        return out
+    finally:
+        con.close()
