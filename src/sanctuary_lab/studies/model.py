@@ -1,0 +1,68 @@
+"""Data contracts shared by the studies runner, the claim checker, the report and the multiverse.
+
+These are plain dataclasses; the studies package fills them, the report only reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sanctuary_lab.designs.result import Result
+
+Verdict = Literal["reproduced", "direction-only", "not-supported", "contradicted", "untestable"]
+
+
+@dataclass
+class StudyRun:
+    """The outcome of running one study file on one warehouse.
+
+    Attributes
+    ----------
+    study_id
+        File stem of the study TOML (e.g. ``"wong2017_cross_section"``).
+    title, citation
+        From the study file.
+    design
+        Design name(s) used.
+    results
+        Label -> Result, one per estimated specification (e.g. ``"violent_per10k:adjusted"``).
+    sample
+        Sample description: n_obs, units, years, data vintage, differences from the published sample.
+    published
+        The published numbers the study reproduces (citation, table/figure, value, unit).
+    caveats
+        Caveats recorded in the study file plus any computed at run time.
+    descriptive
+        Named descriptive tables (pandas DataFrames) for studies that are descriptive series.
+    """
+
+    study_id: str
+    title: str
+    citation: str
+    design: str
+    results: dict[str, Result] = field(default_factory=dict)
+    sample: dict[str, Any] = field(default_factory=dict)
+    published: list[dict[str, Any]] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+    descriptive: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ClaimCheck:
+    """A registered public claim and its computed verdict."""
+
+    claim_id: str
+    quote: str
+    who: str
+    quantity: str
+    published_value: float | None
+    unit: str
+    study_id: str | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    verdict: Verdict
+    reason: str
+    source_url: str = ""
+    n_obs: int | None = None
