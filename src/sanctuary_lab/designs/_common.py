@@ -238,3 +238,25 @@ def tidy_from_pyfixest(
 def empty_tidy() -> pd.DataFrame:
     """A tidy frame with the shared columns and no rows."""
     return pd.DataFrame({c: pd.Series(dtype=float) for c in TIDY_COLUMNS}).astype({"term": object})
+
+
+def spec_metadata(design: str, spec: Any, **extra: Any) -> dict[str, Any]:
+    """Metadata every design result carries: design, the spec's options and ``extra``."""
+    import dataclasses
+
+    options = dataclasses.asdict(spec) if dataclasses.is_dataclass(spec) else {}
+    meta: dict[str, Any] = {"design": design, "spec": options}
+    for key in ("outcome", "treatment", "inference", "cluster", "seed"):
+        if key in options:
+            meta[key] = options[key]
+    meta.update(extra)
+    return meta
+
+
+def as_list(value: str | Sequence[str] | None) -> list[str]:
+    """Accept one column name, a list of names or ``None``."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
