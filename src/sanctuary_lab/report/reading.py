@@ -1,0 +1,119 @@
+"""Plain-language readings generated from the numbers of a claim check.
+
+The text is a template filled with the estimate, its interval, the published value and the verdict
+the checker computed; nothing here decides a verdict. Wording stays neutral: it says what the
+numbers are and where the published value falls relative to our interval.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sanctuary_lab.studies.model import ClaimCheck
+
+_VERDICT_TEXT = {
+    "reproduced": "reproduced",
+    "direction-only": "matched in direction only",
+    "not-supported": "not supported by our estimate",
+    "contradicted": "contradicted by our estimate",
+    "untestable": "untestable with the data we hold",
+}
+
+
+def _ok(v: float | None) -> bool:
+    return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def fmt_number(value: float | None, unit: str = "") -> str:
+    """A number with up to four significant figures and its unit; an en dash when missing."""
+    if not _ok(value):
+        return "–"
+    assert value is not None
+    v = float(value)
+    text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+    if text == "-0":
+        text = "0"
+    if unit in ("%", "percent"):
+        return f"{text}%"
+    if unit in ("pp", "percentage points"):
+        return f"{text} pp"
+    return text
+
+
+def verdict_phrase(verdict: str) -> str:
+    """The verdict as words for a sentence."""
+    return _VERDICT_TEXT.get(verdict, verdict.replace("-", " "))
+
+
+def _unit_suffix(unit: str) -> str:
+    if not unit or unit in ("%", "percent", "pp", "percentage points"):
+        return ""
+    return f" ({unit})"
+
+
+def claim_reading(check: ClaimCheck) -> str:
+    """One paragraph that reads a claim check from its numbers.
+
+    Parameters
+    ----------
+    check
+        A computed claim check.
+
+    Returns
+    -------
+    str
+        E.g. "Our estimate of the effect on violent crime (per 10,000 residents) is 0.12 (95% CI
+        -0.4 to 0.64) against the published -0.5. The published value lies outside our interval.
+        The verdict is: contradicted by our estimate. Reason: ..."
+    """
+    unit = check.unit or ""
+    quantity = check.quantity or "the quantity"
+    parts: list[str] = []
+    has_est = _ok(check.estimate)
+    has_ci = _ok(check.ci_low) and _ok(check.ci_high)
+    has_pub = _ok(check.published_value)
+    if has_est:
+        est = (
+            f"Our estimate of {quantity}{_unit_suffix(unit)} is {fmt_number(check.estimate, unit)}"
+        )
+        if has_ci:
+            est += (
+                f" (95% CI {fmt_number(check.ci_low, unit)} to {fmt_number(check.ci_high, unit)})"
+            )
+        if has_pub:
+            est += f" against the published {fmt_number(check.published_value, unit)}"
+        if _ok(check.n_obs):
+            est += f", from {int(check.n_obs or 0):,} observations"
+        parts.append(est + ".")
+        if has_pub and has_ci:
+            lo, hi = sorted((float(check.ci_low or 0), float(check.ci_high or 0)))
+            pub = float(check.published_value or 0)
+            where = "inside" if lo <= pub <= hi else "outside"
+            parts.append(f"The published value lies {where} our interval.")
+        if has_pub:
+            same = math.copysign(1, float(check.estimate or 0)) == math.copysign(
+                1, float(check.published_value or 0)
+            )
+            if float(check.estimate or 0) == 0 or float(check.published_value or 0) == 0:
+                pass
+            else:
+                parts.append(
+                    "Our estimate has the same sign as the published value."
+                    if same
+                    else "Our estimate has the opposite sign to the published value."
+                )
+        if has_ci:
+            lo, hi = sorted((float(check.ci_low or 0), float(check.ci_high or 0)))
+            parts.append(
+                "Our interval includes zero." if lo <= 0 <= hi else "Our interval excludes zero."
+            )
+    else:
+        text = f"We could not estimate {quantity} from the warehouse"
+        if has_pub:
+            text += f"; the published value is {fmt_number(check.published_value, unit)}"
+        parts.append(text + ".")
+    parts.append(f"The verdict is: {verdict_phrase(check.verdict)}.")
+    if check.reason:
+        reason = check.reason.strip()
+        parts.append(f"Reason: {reason}" + ("" if reason.endswith(".") else "."))
+    return " ".join(parts)

@@ -1,0 +1,272 @@
+"""Synthetic study runs, claim checks and warehouse tables for the report tests.
+
+Numbers are made up and deterministic; they exercise every part of the site (event study with a
+reference period, balance table, several specifications, a specification curve, a descriptive
+series, each verdict) without needing the studies package or a warehouse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sanctuary_lab.designs.result import Result
+from sanctuary_lab.report import maps
+from sanctuary_lab.report.site import MapLayer, ReportData
+from sanctuary_lab.studies.model import ClaimCheck, StudyRun
+
+
+def _tidy(terms: list[str], est: list[float], se: list[float], n: int) -> pd.DataFrame:
+    e, s = np.array(est), np.array(se)
+    return pd.DataFrame(
+        {
+            "term": terms,
+            "estimate": e,
+            "std_error": s,
+            "ci_low": e - 1.96 * s,
+            "ci_high": e + 1.96 * s,
+            "p_value": [0.03, 0.4, 0.9][: len(terms)],
+            "n_obs": n,
+            "n_clusters": 50,
+        }
+    )
+
+
+def event_study_frame() -> pd.DataFrame:
+    rel = list(range(-4, 5))
+    est = [0.3, -0.2, 0.1, 0.0, -0.5, -0.8, -0.4, -0.6, -0.3]
+    df = pd.DataFrame({"rel_time": rel, "estimate": est, "std_error": 0.25})
+    df["ci_low"] = df["estimate"] - 0.49
+    df["ci_high"] = df["estimate"] + 0.49
+    df["reference"] = df["rel_time"] == -1
+    df.loc[df["reference"], ["std_error", "ci_low", "ci_high"]] = 0.0
+    return df
+
+
+def multiverse_frame(n: int = 24) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame(
+        {
+            "outcome": rng.choice(["violent_per10k", "property_per10k"], n),
+            "controls": rng.choice(["none", "demographic", "full"], n),
+            "weights": rng.choice(["unweighted", "population"], n),
+            "estimate": rng.normal(0, 1, n),
+        }
+    )
+    df["ci_low"] = df["estimate"] - 0.9
+    df["ci_high"] = df["estimate"] + 0.9
+    df["p_value"] = 0.2
+    return df
+
+
+def study_runs() -> list[StudyRun]:
+    """Three studies: a matching cross-section, a staggered DiD, and a descriptive series."""
+    balance = pd.DataFrame(
+        {
+            "covariate": ["pct_foreign_born", "median_income", "pct_poverty"],
+            "mean_treated": [14.2, 61000.0, 12.5],
+            "mean_control": [7.9, 52000.0, 15.1],
+            "std_diff_before": [0.61, 0.44, -0.30],
+            "std_diff_after": [0.04, 0.02, -0.05],
+        }
+    )
+    cross = StudyRun(
+        study_id="synthetic_cross_section",
+        title="Synthetic cross-section <b>with</b> matching",
+        citation="Doe, J. (2017). A synthetic paper. Journal of Tests.",
+        design="matching",
+        results={
+            "violent_per10k:adjusted": Result(
+                "ols",
+                _tidy(["sanctuary", "pct_foreign_born"], [-3.1, 0.2], [1.2, 0.1], 2492),
+                {"outcome": "violent_per10k", "treatment": "sanctuary", "inference": "HC1"},
+                {"balance": balance},
+            ),
+            "violent_per10k:matched": Result(
+                "matching",
+                _tidy(["sanctuary"], [-1.4], [0.9], 1210),
+                {
+                    "outcome": "violent_per10k",
+                    "treatment": "sanctuary",
+                    "warnings": ["3 units dropped"],
+                },
+                {"balance": balance},
+            ),
+        },
+        sample={"n_obs": 2492, "units": "counties", "years": "2015", "data_vintage": "UCR 2015"},
+        published=[{"table": "Table 1", "term": "sanctuary", "value": -3.3, "unit": "per 10k"}],
+        caveats=["Synthetic caveat: the sample differs from the published one."],
+    )
+    did = StudyRun(
+        study_id="synthetic_did",
+        title="Synthetic staggered DiD",
+        citation="Roe, R. (2020). Another synthetic paper.",
+        design="callaway_santanna",
+        results={
+            "overall": Result(
+                "callaway_santanna",
+                _tidy(["ATT"], [-0.45], [0.3], 18000),
+                {"outcome": "violent_per10k", "inference": "multiplier bootstrap"},
+                {"event_study": event_study_frame()},
+            )
+        },
+        sample={"n_obs": 18000, "years": "2005-2017"},
+        caveats=[],
+    )
+    series = pd.DataFrame(
+        {"year": list(range(2008, 2016)), "detainers": [10, 20, 35, 50, 60, 55, 40, 30]}
+    )
+    desc = StudyRun(
+        study_id="synthetic_series",
+        title="Synthetic descriptive series",
+        citation="Agency report",
+        design="descriptive",
+        descriptive={"detainers_by_year": series},
+        caveats=["Fiscal years."],
+    )
+    return [cross, did, desc]
+
+
+def claim_checks() -> list[ClaimCheck]:
+    """One claim per verdict, one without a study."""
+    base = {"who": "A. Speaker", "unit": "per 10k", "source_url": "https://example.org/claim"}
+    return [
+        ClaimCheck(
+            "c_reproduced",
+            "Crime is lower.",
+            quantity="difference in violent crime",
+            published_value=-3.3,
+            study_id="synthetic_cross_section",
+            estimate=-3.1,
+            ci_low=-5.45,
+            ci_high=-0.75,
+            verdict="reproduced",
+            reason="inside CI",
+            n_obs=2492,
+            **base,
+        ),
+        ClaimCheck(
+            "c_direction",
+            "Crime falls a lot.",
+            quantity="ATT",
+            published_value=-2.0,
+            study_id="synthetic_did",
+            estimate=-0.45,
+            ci_low=-1.04,
+            ci_high=0.14,
+            verdict="direction-only",
+            reason="same sign, outside CI",
+            **base,
+        ),
+        ClaimCheck(
+            "c_not_supported",
+            "Crime rises.",
+            quantity="ATT",
+            published_value=1.0,
+            study_id="synthetic_did",
+            estimate=-0.45,
+            ci_low=-1.04,
+            ci_high=0.14,
+            verdict="not-supported",
+            reason="CI includes 0",
+            **base,
+        ),
+        ClaimCheck(
+            "c_contradicted",
+            "Crime is higher.",
+            quantity="difference",
+            published_value=2.0,
+            study_id="synthetic_cross_section",
+            estimate=-3.1,
+            ci_low=-5.45,
+            ci_high=-0.75,
+            verdict="contradicted",
+            reason="opposite sign, CI excludes 0",
+            **base,
+        ),
+        ClaimCheck(
+            "c_untestable",
+            "Nobody knows.",
+            quantity="share of offenders",
+            published_value=None,
+            study_id=None,
+            estimate=None,
+            ci_low=None,
+            ci_high=None,
+            verdict="untestable",
+            reason="no data on offenders",
+            **base,
+        ),
+    ]
+
+
+def report_data(raw_dir: Path) -> ReportData:
+    """A full synthetic :class:`ReportData`, with maps drawn on the real county topology."""
+    topo = maps.load_topology(raw_dir)
+    ids = [g["id"] for g in topo["objects"]["counties"]["geometries"]]
+    rng = np.random.default_rng(3)
+    crime = pd.DataFrame({"fips": ids[::3], "rate": rng.uniform(5, 60, len(ids[::3]))})
+    cover = pd.DataFrame(
+        {"fips": ids, "status": np.where(np.arange(len(ids)) % 5, "reported", "missing")}
+    )
+    map_layers = [
+        MapLayer(
+            "crime",
+            "Violent crime rate",
+            "Synthetic rates.",
+            maps.choropleth(crime, field="rate", title="Rate", legend_title="per 10k"),
+        ),
+        MapLayer(
+            "coverage",
+            "Coverage",
+            "Synthetic coverage.",
+            maps.choropleth(
+                cover,
+                field="status",
+                title="Coverage",
+                legend_title="status",
+                kind="nominal",
+                domain=["reported", "missing"],
+                colors=["#1f5f8b", "#e6550d"],
+            ),
+        ),
+    ]
+    return ReportData(
+        runs=study_runs(),
+        checks=claim_checks(),
+        topology=topo,
+        maps=map_layers,
+        provenance=pd.DataFrame(
+            {
+                "source": ["ucr"],
+                "file": ["a.csv"],
+                "sha256": ["ab" * 32],
+                "rows_read": [10],
+                "rows_kept": [9],
+                "rows_rejected": [1],
+            }
+        ),
+        rejected=pd.DataFrame(
+            {"source": ["ucr"], "file": ["a.csv"], "reason": ["bad fips"], "rows": [1]}
+        ),
+        tables=pd.DataFrame(
+            {"table": ["county_crime"], "rows": [9], "year_min": [2012], "year_max": [2017]}
+        ),
+        table_years=pd.DataFrame(
+            {"table": ["county_crime"] * 3, "year": [2012, 2015, 2017], "rows": [3, 3, 3]}
+        ),
+        coverage_checks=pd.DataFrame(
+            {
+                "check": ["crime with covariates"],
+                "numerator": [9],
+                "denominator": [10],
+                "share": [0.9],
+            }
+        ),
+        caveats=pd.DataFrame({"source": ["ucr"], "caveat": ["Synthetic caveat."]}),
+        build={"built_at": "2026-01-01T00:00:00", "raw_dir": str(raw_dir)},
+        multiverse={"synthetic_cross_section": multiverse_frame()},
+        warehouse_name="synthetic.duckdb",
+    )
