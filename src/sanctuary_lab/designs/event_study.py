@@ -1,0 +1,182 @@
+"""Two-way fixed-effects event study (leads and lags relative to adoption), fitted with pyfixest.
+
+Model: ``y_it = a_i + l_t + sum_{k != ref} b_k 1[t - G_i = k] + X_it'c + e_it`` with end bins
+(``k <= lo`` and ``k >= hi`` pooled when ``endpoints="bin"``), never-treated units kept as
+controls (all dummies zero), unit and period fixed effects, optional weights and covariates.
+A joint Wald test that all lead coefficients are zero is reported as the ``pretrend_wald`` row.
+
+Under staggered adoption with heterogeneous effects the TWFE lead/lag coefficients can be
+contaminated by other periods' effects (Sun & Abraham 2021); compare with the ``sun_abraham``,
+``callaway_santanna`` and ``did2s`` designs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyfixest as pf
+
+from sanctuary_lab.designs._common import n_clusters, pyfixest_vcov, tidy_from_pyfixest
+from sanctuary_lab.designs.result import Result
+from sanctuary_lab.designs.staggered_prep import (
+    REL,
+    check_window,
+    dummy_name,
+    es_frame,
+    event_dummies,
+    prepare_panel,
+    pretrend_row,
+    rel_term,
+    wald_test,
+)
+from sanctuary_lab.errors import SpecError
+
+WHAT = "event_study"
+
+
+def fit_df(fit, n_clusters: int | None) -> float:
+    """Denominator degrees of freedom for F tests: G - 1 when clustered, else N - k."""
+    if n_clusters:
+        return float(n_clusters - 1)
+    return float(fit._N - fit._k)
+
+
+def pretrend_from_fit(fit, names: list[str], df_denom: float) -> dict[str, float]:
+    """Wald test that the coefficients ``names`` of a pyfixest fit are jointly zero."""
+    coefnames = list(fit._coefnames)
+    idx = [coefnames.index(n) for n in names if n in coefnames]
+    beta = np.asarray(fit._beta_hat, dtype=float)[idx]
+    vcov = np.asarray(fit._vcov, dtype=float)[np.ix_(idx, idx)]
+    return wald_test(beta, vcov, df_denom)
+
+
+@dataclass
+class EventStudySpec:
+    """TWFE event study with binned endpoints.
+
+    Parameters
+    ----------
+    outcome, unit, time
+        Outcome, unit id and (integer) period columns.
+    cohort
+        First treated period per unit (``0`` or missing = never treated). Give this or
+        ``treatment``.
+    treatment
+        Binary absorbing 0/1 treatment column; the cohort is its first period equal to 1.
+    window
+        ``(lo, hi)`` event window; relative times beyond it are binned into the end points
+        (``endpoints="bin"``) or their rows dropped (``"drop"``).
+    reference
+        Omitted relative period (default ``-1``).
+    covariates
+        Time-varying controls added linearly.
+    weights
+        Regression weights column.
+    cluster, inference
+        Cluster column and ``"crv1"`` (default), ``"crv3"``, ``"hc1"`` or ``"iid"``.
+    """
+
+    outcome: str
+    unit: str
+    time: str
+    cohort: str | None = None
+    treatment: str | None = None
+    window: tuple[int, int] = (-5, 5)
+    reference: int = -1
+    endpoints: Literal["bin", "drop"] = "bin"
+    covariates: list[str] = field(default_factory=list)
+    weights: str | None = None
+    cluster: str | None = None
+    inference: Literal["iid", "hc1", "crv1", "crv3"] = "crv1"
+
+    def fit(self, data: pd.DataFrame) -> Result:
+        """Fit the event study and return a :class:`Result`."""
+        window = check_window(self.window, self.reference, WHAT)
+        if self.endpoints not in ("bin", "drop"):
+            raise SpecError(f"{WHAT}: endpoints must be 'bin' or 'drop', got {self.endpoints!r}")
+        cluster = (
+            self.cluster
+            if self.cluster
+            else (self.unit if self.inference in ("crv1", "crv3") else None)
+        )
+        panel = prepare_panel(
+            data,
+            outcome=self.outcome,
+            unit=self.unit,
+            time=self.time,
+            cohort=self.cohort,
+            treatment=self.treatment,
+            covariates=self.covariates,
+            weights=self.weights,
+            cluster=cluster,
+            inference=self.inference,
+            what=WHAT,
+        )
+        df = panel.data
+        warns = list(panel.warnings)
+        if self.endpoints == "drop":
+            out = df[REL].notna() & ((df[REL] < window[0]) | (df[REL] > window[1]))
+            if out.any():
+                warns.append(f"dropped {int(out.sum())} treated-unit row(s) outside the window")
+                df = df.loc[~out]
+        dummies, ks = event_dummies(df[REL], window, self.reference, self.endpoints)
+        empty = [k for k in ks if dummies[dummy_name(k)].sum() == 0]
+        if empty:
+            warns.append(f"no observations at relative period(s) {empty}; those terms are dropped")
+            dummies = dummies.drop(columns=[dummy_name(k) for k in empty])
+            ks = [k for k in ks if k not in empty]
+        est = pd.concat([df, dummies], axis=1)
+        rhs = " + ".join([*dummies.columns, *self.covariates])
+        formula = f"{self.outcome} ~ {rhs} | {self.unit} + {self.time}"
+        fit = pf.feols(
+            formula,
+            data=est,
+            vcov=pyfixest_vcov(self.inference, cluster),
+            weights=self.weights,
+        )
+        names = list(dummies.columns)
+        rename = {n: rel_term(k, window, self.endpoints) for n, k in zip(names, ks, strict=True)}
+        ncl = n_clusters(est, cluster)
+        table = tidy_from_pyfixest(fit, terms=names, rename=rename, n_clusters=ncl)
+        pre = [n for n, k in zip(names, ks, strict=True) if k < 0]
+        test = pretrend_from_fit(fit, pre, fit_df(fit, ncl))
+        table = pd.concat(
+            [
+                table,
+                pd.DataFrame([pretrend_row(test, int(fit._N), np.nan if ncl is None else ncl)]),
+            ],
+            ignore_index=True,
+        )
+        t = table.set_index("term")
+        es = es_frame(
+            ks,
+            [t.loc[rename[n], "estimate"] for n in names],
+            [t.loc[rename[n], "std_error"] for n in names],
+            self.reference,
+        )
+        # use the fit's own CIs (t-based) for the plotted terms
+        for n, k in zip(names, ks, strict=True):
+            es.loc[es["rel_time"] == k, ["ci_low", "ci_high"]] = t.loc[
+                rename[n], ["ci_low", "ci_high"]
+            ].to_numpy(dtype=float)
+        meta = {
+            "outcome": self.outcome,
+            "treatment": self.cohort or self.treatment,
+            "inference": self.inference if not cluster else f"{self.inference} by {cluster}",
+            "sample": f"{int(fit._N)} unit-periods, {df[self.unit].nunique()} units",
+            "window": list(window),
+            "reference": self.reference,
+            "endpoints": self.endpoints,
+            "cohorts": panel.cohorts,
+            "n_never_treated": panel.n_never,
+            "pretrend": test,
+            "formula": formula,
+            "warnings": warns,
+        }
+        return Result("event_study", table, meta, {"event_study": es})
+
+
+DESIGNS = {"event_study": EventStudySpec}

@@ -1,0 +1,177 @@
+"""Gardner (2021) two-stage DiD / Borusyak–Jaravel–Spiess (2024) imputation, via pyfixest ``did2s``.
+
+Stage 1 fits unit and period fixed effects (plus covariates) on the untreated observations only
+(never-treated units and not-yet-treated periods); stage 2 regresses the stage-1 residuals of all
+observations on the treatment indicator (overall ATT, equal to the BJS imputation estimate
+averaged over treated observations) and on event-time dummies (dynamic effects; leads measure
+pre-period departures from the untreated model and feed the pre-trend Wald test). Standard
+errors are pyfixest's GMM-corrected cluster-robust ones (Gardner 2021).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyfixest as pf
+
+from sanctuary_lab.designs._common import tidy_from_pyfixest
+from sanctuary_lab.designs.event_study import fit_df, pretrend_from_fit
+from sanctuary_lab.designs.result import TIDY_COLUMNS, Result
+from sanctuary_lab.designs.staggered_prep import (
+    REL,
+    TREATED,
+    check_window,
+    es_frame,
+    event_dummies,
+    prepare_panel,
+    pretrend_row,
+    rel_term,
+)
+from sanctuary_lab.errors import SpecError
+
+WHAT = "did2s"
+
+
+@dataclass
+class Did2sSpec:
+    """Two-stage (imputation) difference-in-differences.
+
+    Parameters
+    ----------
+    outcome, unit, time
+        Outcome, unit id and (integer) period columns.
+    cohort, treatment
+        Adoption timing: first treated period (``0``/missing = never) or a binary absorbing
+        0/1 treatment column. Give exactly one.
+    window
+        ``(lo, hi)`` event window for the dynamic effects; relative periods beyond it are binned.
+    reference
+        Omitted lead in the dynamic stage 2 (default ``-1``).
+    covariates
+        Time-varying controls in stage 1.
+    weights
+        Regression weights (both stages).
+    cluster
+        Cluster column for the GMM-corrected CRV1 SEs (default: the unit).
+    """
+
+    outcome: str
+    unit: str
+    time: str
+    cohort: str | None = None
+    treatment: str | None = None
+    window: tuple[int, int] = (-5, 5)
+    reference: int = -1
+    covariates: list[str] = field(default_factory=list)
+    weights: str | None = None
+    cluster: str | None = None
+    inference: Literal["crv1"] = "crv1"
+
+    def fit(self, data: pd.DataFrame) -> Result:
+        """Run both stages (static and dynamic) and return a :class:`Result`."""
+        lo, hi = check_window(self.window, self.reference, WHAT)
+        cluster = self.cluster or self.unit
+        panel = prepare_panel(
+            data,
+            outcome=self.outcome,
+            unit=self.unit,
+            time=self.time,
+            cohort=self.cohort,
+            treatment=self.treatment,
+            covariates=self.covariates,
+            weights=self.weights,
+            cluster=cluster,
+            inference=self.inference,
+            what=WHAT,
+            allowed_inference=("crv1",),
+        )
+        df = panel.data.copy()
+        warns = list(panel.warnings)
+        untreated_t = set(df.loc[df[TREATED] == 0, self.time])
+        no_ctrl = ~df[self.time].isin(untreated_t)
+        if no_ctrl.any():
+            warns.append(
+                f"dropped {int(no_ctrl.sum())} row(s) in period(s) with no untreated observation "
+                "(their period effect cannot be imputed)"
+            )
+            df = df.loc[~no_ctrl].copy()
+        n_untreated = df.loc[df[TREATED] == 0].groupby(self.unit).size()
+        single = df[self.unit].map(n_untreated).fillna(0) < 2
+        if single.any():
+            warns.append(
+                f"dropped {df.loc[single, self.unit].nunique()} unit(s) with fewer than 2 untreated "
+                "periods: pyfixest drops singleton fixed effects in stage 1, so their effects "
+                "cannot be imputed"
+            )
+            df = df.loc[~single].copy()
+        if df[TREATED].nunique() < 2:
+            raise SpecError(
+                f"{WHAT}: no treated unit has 2 or more untreated periods; the imputation needs "
+                "pre-periods — use callaway_santanna or sun_abraham instead"
+            )
+        dummies, ks = event_dummies(df[REL], (lo, hi), self.reference, "bin")
+        keep = [c for c in dummies.columns if dummies[c].sum() > 0]
+        ks = [k for k, c in zip(ks, dummies.columns, strict=True) if c in keep]
+        dummies = dummies.loc[:, keep]
+        est = pd.concat([df, dummies], axis=1).reset_index(drop=True)
+        est[TREATED] = est[TREATED].astype(bool)
+        xs = " + ".join(self.covariates) if self.covariates else "0"
+        first = f"~ {xs} | {self.unit} + {self.time}"
+        kwargs = {
+            "yname": self.outcome,
+            "first_stage": first,
+            "treatment": TREATED,
+            "cluster": cluster,
+            "weights": self.weights,
+        }
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                static = pf.did2s(est, second_stage=f"~ {TREATED}", **kwargs)
+                dynamic = pf.did2s(est, second_stage="~ " + " + ".join(keep), **kwargs)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise SpecError(f"{WHAT}: pyfixest did2s failed on this specification: {exc}") from exc
+        ncl = int(est[cluster].nunique())
+        rename = {c: rel_term(k, (lo, hi)) for c, k in zip(keep, ks, strict=True)}
+        rename[TREATED] = "att"
+        s_tab = tidy_from_pyfixest(static, rename=rename, n_clusters=ncl)
+        s_tab = s_tab.loc[s_tab["term"] == "att"]
+        d_tab = tidy_from_pyfixest(dynamic, terms=keep, rename=rename, n_clusters=ncl)
+        pre = [c for c, k in zip(keep, ks, strict=True) if k < 0]
+        test = pretrend_from_fit(dynamic, pre, fit_df(dynamic, ncl))
+        table = pd.concat(
+            [s_tab, d_tab, pd.DataFrame([pretrend_row(test, int(dynamic._N), ncl)])],
+            ignore_index=True,
+        ).loc[:, list(TIDY_COLUMNS)]
+        t = d_tab.set_index("term")
+        es = es_frame(
+            ks,
+            [t.loc[rename[c], "estimate"] for c in keep],
+            [t.loc[rename[c], "std_error"] for c in keep],
+            self.reference,
+        )
+        for c, k in zip(keep, ks, strict=True):
+            es.loc[es["rel_time"] == k, ["ci_low", "ci_high"]] = t.loc[
+                rename[c], ["ci_low", "ci_high"]
+            ].to_numpy(dtype=float)
+        meta = {
+            "outcome": self.outcome,
+            "treatment": self.cohort or self.treatment,
+            "inference": f"GMM-corrected CRV1 by {cluster}",
+            "sample": f"{len(est)} unit-periods, {est[self.unit].nunique()} units",
+            "window": [lo, hi],
+            "reference": self.reference,
+            "cohorts": panel.cohorts,
+            "n_never_treated": panel.n_never,
+            "first_stage": first,
+            "pretrend": test,
+            "warnings": warns,
+        }
+        return Result(WHAT, table, meta, {"event_study": es})
+
+
+DESIGNS = {"did2s": Did2sSpec}

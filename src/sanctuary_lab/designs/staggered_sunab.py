@@ -1,0 +1,192 @@
+"""Sun & Abraham (2021) interaction-weighted event study, fitted with pyfixest.
+
+One regression with unit and period fixed effects and a full set of cohort x relative-period
+interactions (the reference period left out), with never-treated units as the comparison group;
+when there are none, the last-treated cohort serves as the comparison and the periods from its
+adoption on are dropped (as in Sun & Abraham). Cohort-specific effects are then averaged to
+event time with weights equal to each cohort's share of the observations at that relative period
+(the IW estimator); the covariance of those averages is ``R V R'`` with ``V`` the regression's
+clustered covariance. Relative periods beyond the window are averaged into end bins the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyfixest as pf
+from scipy import stats
+
+from sanctuary_lab.designs._common import n_clusters, pyfixest_vcov
+from sanctuary_lab.designs.event_study import fit_df
+from sanctuary_lab.designs.result import TIDY_COLUMNS, Result
+from sanctuary_lab.designs.staggered_prep import (
+    COHORT,
+    REL,
+    check_window,
+    es_frame,
+    prepare_panel,
+    pretrend_row,
+    rel_term,
+    wald_test,
+)
+
+WHAT = "sun_abraham"
+
+
+def _cell(g: int, k: int) -> str:
+    return f"_sl_g{g}_{'m' if k < 0 else 'p'}{abs(k)}"
+
+
+@dataclass
+class SunAbrahamSpec:
+    """Sun–Abraham interaction-weighted event study.
+
+    Parameters
+    ----------
+    outcome, unit, time
+        Outcome, unit id and (integer) period columns.
+    cohort, treatment
+        Adoption timing: first treated period (``0``/missing = never) or a binary absorbing
+        0/1 treatment column. Give exactly one.
+    window
+        ``(lo, hi)`` reported event window; cells beyond it are averaged into end bins.
+    reference
+        Omitted relative period (default ``-1``).
+    covariates, weights
+        Optional linear controls and regression weights.
+    cluster, inference
+        Cluster column (default: the unit) and ``"crv1"`` (default), ``"crv3"``, ``"hc1"`` or
+        ``"iid"``.
+    """
+
+    outcome: str
+    unit: str
+    time: str
+    cohort: str | None = None
+    treatment: str | None = None
+    window: tuple[int, int] = (-5, 5)
+    reference: int = -1
+    covariates: list[str] = field(default_factory=list)
+    weights: str | None = None
+    cluster: str | None = None
+    inference: Literal["iid", "hc1", "crv1", "crv3"] = "crv1"
+
+    def fit(self, data: pd.DataFrame) -> Result:
+        """Fit the saturated regression, aggregate to event time, return a :class:`Result`."""
+        lo, hi = check_window(self.window, self.reference, WHAT)
+        cluster = self.cluster or (self.unit if self.inference in ("crv1", "crv3") else None)
+        panel = prepare_panel(
+            data,
+            outcome=self.outcome,
+            unit=self.unit,
+            time=self.time,
+            cohort=self.cohort,
+            treatment=self.treatment,
+            covariates=self.covariates,
+            weights=self.weights,
+            cluster=cluster,
+            inference=self.inference,
+            what=WHAT,
+        )
+        df = panel.data.copy()
+        warns = list(panel.warnings)
+        control = "never-treated units"
+        if panel.n_never == 0:
+            last = panel.cohorts[-1]
+            if len(panel.cohorts) < 2:
+                from sanctuary_lab.errors import SpecError
+
+                raise SpecError(
+                    f"{WHAT}: all treated units adopt in period {last} and none is never treated; "
+                    "there is no comparison group — add never-treated units"
+                )
+            df = df.loc[df[self.time] < last].copy()
+            df.loc[df[COHORT] == last, [COHORT, REL]] = [0.0, np.nan]
+            control = f"last-treated cohort ({last}), periods from {last} on dropped"
+            warns.append(f"no never-treated units: using the {control}")
+        cells = (
+            df.loc[df[COHORT] > 0]
+            .groupby([COHORT, REL])
+            .size()
+            .rename("n")
+            .reset_index()
+            .astype({COHORT: int, REL: int})
+        )
+        cells = cells.loc[cells[REL] != self.reference].reset_index(drop=True)
+        cells["name"] = [_cell(g, k) for g, k in zip(cells[COHORT], cells[REL], strict=True)]
+        dummies = {
+            n: ((df[COHORT] == g) & (df[REL] == k)).astype(float).to_numpy()
+            for n, g, k in zip(cells["name"], cells[COHORT], cells[REL], strict=True)
+        }
+        est = pd.concat([df, pd.DataFrame(dummies, index=df.index)], axis=1)
+        rhs = " + ".join([*cells["name"], *self.covariates])
+        formula = f"{self.outcome} ~ {rhs} | {self.unit} + {self.time}"
+        fit = pf.feols(
+            formula, data=est, vcov=pyfixest_vcov(self.inference, cluster), weights=self.weights
+        )
+        coefnames = list(fit._coefnames)
+        dropped = [n for n in cells["name"] if n not in coefnames]
+        if dropped:
+            warns.append(f"{len(dropped)} cohort x period cell(s) collinear and dropped")
+        cells = cells.loc[cells["name"].isin(coefnames)].reset_index(drop=True)
+        idx = np.array([coefnames.index(n) for n in cells["name"]], dtype=int)
+        beta = np.asarray(fit._beta_hat, dtype=float)[idx]
+        vcov = np.asarray(fit._vcov, dtype=float)[np.ix_(idx, idx)]
+        cells["estimate"] = beta
+        cells["std_error"] = np.sqrt(np.diag(vcov))
+        binned = cells[REL].clip(lo, hi)
+        ks = [k for k in range(lo, hi + 1) if k != self.reference and (binned == k).any()]
+        rmat = np.zeros((len(ks) + 1, len(cells)))
+        for i, k in enumerate(ks):
+            m = (binned == k).to_numpy()
+            rmat[i, m] = cells.loc[m, "n"] / cells.loc[m, "n"].sum()
+        post = (cells[REL] >= 0).to_numpy()
+        rmat[-1, post] = cells.loc[post, "n"] / cells.loc[post, "n"].sum()
+        agg = rmat @ beta
+        agg_v = rmat @ vcov @ rmat.T
+        se = np.sqrt(np.clip(np.diag(agg_v), 0, None))
+        ncl = n_clusters(est, cluster)
+        dfd = fit_df(fit, ncl)
+        tcrit = float(stats.t.ppf(0.975, dfd))
+        terms = [rel_term(k, (lo, hi)) for k in ks] + ["att"]
+        table = pd.DataFrame(
+            {
+                "term": terms,
+                "estimate": agg,
+                "std_error": se,
+                "ci_low": agg - tcrit * se,
+                "ci_high": agg + tcrit * se,
+                "p_value": 2 * stats.t.sf(np.abs(agg / se), dfd),
+                "n_obs": int(fit._N),
+                "n_clusters": np.nan if ncl is None else ncl,
+            }
+        )
+        pre_i = [i for i, k in enumerate(ks) if k < 0]
+        test = wald_test(agg[pre_i], agg_v[np.ix_(pre_i, pre_i)], dfd)
+        table = pd.concat(
+            [table, pd.DataFrame([pretrend_row(test, int(fit._N), table["n_clusters"].iloc[0])])],
+            ignore_index=True,
+        ).loc[:, list(TIDY_COLUMNS)]
+        es = es_frame(ks, agg[:-1], se[:-1], self.reference, z=tcrit)
+        meta = {
+            "outcome": self.outcome,
+            "treatment": self.cohort or self.treatment,
+            "inference": self.inference if not cluster else f"{self.inference} by {cluster}",
+            "sample": f"{int(fit._N)} unit-periods, {df[self.unit].nunique()} units",
+            "control": control,
+            "window": [lo, hi],
+            "reference": self.reference,
+            "cohorts": panel.cohorts,
+            "pretrend": test,
+            "warnings": warns,
+        }
+        cohort_table = cells.rename(columns={COHORT: "cohort", REL: "rel_time"}).drop(
+            columns="name"
+        )
+        return Result(WHAT, table, meta, {"event_study": es, "cohort_effects": cohort_table})
+
+
+DESIGNS = {"sun_abraham": SunAbrahamSpec}
