@@ -169,11 +169,10 @@ def parse_cde_agency(path: Path) -> pd.DataFrame:
     nib = out[src.to_numpy() == "NIBRS"]
     keys = ["state_fips", "state", "year", "source", "series"]
     if len(nib):
-        agg = {c: "max" for c in ["population", "agencies_total", "agencies_submitting"]}
-        agg.update(
-            {c: (lambda s: s.dropna().iloc[0] if s.notna().any() else pd.NA) for c in OFFENCES}
-        )
-        nib = nib.groupby(keys, as_index=False, sort=True).agg(agg)
+        # groupby.first takes each column's first non-missing value: one offence per NIBRS row
+        nib = nib.groupby(keys, as_index=False, sort=True)[
+            ["population", "agencies_total", "agencies_submitting", *OFFENCES]
+        ].first()
         for c in ["population", "agencies_total", "agencies_submitting", *OFFENCES]:
             nib[c] = nib[c].astype("Int64")
     both = pd.concat([srs, nib], ignore_index=True)
