@@ -1,0 +1,85 @@
+"""Extract the exact input rows of the reference (golden) comparisons from the raw files.
+
+Writes, under ``tests/golden/``:
+
+* ``twfe_state_panel.csv`` — FBI estimated state totals (``state_ucr_classdata``), 50 states + DC,
+  1970-2015: violent and property crime per 100k, log population and a binary
+  ``pop_above_own_median`` (the state's population exceeds its own 1970-2015 median; varies within
+  states over time). Rows with a missing component count are left out (unbalanced panel).
+* ``cs_county.csv`` — ACS 2011-15 county file joined to the NCHS 2013 urban-rural class:
+  poverty rate, Hispanic share, a binary ``hisp_high`` (Hispanic share above 10%), unemployment,
+  income per capita (thousands), log population, state.
+
+Only pandas is used here (no project code), so the inputs do not depend on the code under test.
+Run: ``python scripts/make_golden_inputs.py [RAW_DIR]``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "tests" / "golden"
+
+
+def state_panel(raw: Path) -> pd.DataFrame:
+    src = raw / "state_ucr_classdata" / "state_crime_wide_1961_2019_ucrdatatool.csv"
+    df = pd.read_csv(src)
+    df = df[(df["State"] != "Puerto Rico") & df["Year"].between(1970, 2015)].copy()
+    violent = ["Murder", "Legacy.rape", "Robbery", "Aggravated.assault"]
+    prop = ["Burglary", "Larceny.theft", "Motor.vehicle.theft"]
+    df = df.dropna(subset=[*violent, *prop, "Population"])
+    out = pd.DataFrame(
+        {
+            "state": df["Abb"],
+            "year": df["Year"].astype(int),
+            "population": df["Population"].astype(float),
+            "violent": df[violent].sum(axis=1).astype(float),
+            "property": df[prop].sum(axis=1).astype(float),
+        }
+    )
+    out["violent_rate"] = out["violent"] / out["population"] * 1e5
+    out["property_rate"] = out["property"] / out["population"] * 1e5
+    out["log_pop"] = np.log(out["population"])
+    med = out.groupby("state")["population"].transform("median")
+    out["pop_above_own_median"] = (out["population"] > med).astype(int)
+    return out.sort_values(["state", "year"]).reset_index(drop=True)
+
+
+def county_cross_section(raw: Path) -> pd.DataFrame:
+    acs = pd.read_csv(raw / "acs_county_2015_2017_kaggle" / "acs2015_county_data.csv")
+    nchs = pd.read_csv(raw / "nchs_urban_rural_2013" / "NCHSURCodes2013_converted.csv")
+    nchs = nchs.rename(columns={"FIPS code": "CensusId", "2013 code": "nchs"})
+    df = acs.merge(nchs[["CensusId", "nchs"]], on="CensusId", how="inner")
+    df = df.dropna(subset=["Poverty", "Hispanic", "Unemployment", "IncomePerCap", "TotalPop"])
+    df = df[df["TotalPop"] > 0]
+    out = pd.DataFrame(
+        {
+            "fips": df["CensusId"].astype(int).map("{:05d}".format),
+            "state": df["State"],
+            "nchs": df["nchs"].astype(int),
+            "population": df["TotalPop"].astype(float),
+            "poverty": df["Poverty"].astype(float),
+            "hispanic": df["Hispanic"].astype(float),
+            "hisp_high": (df["Hispanic"] > 10).astype(int),
+            "unemployment": df["Unemployment"].astype(float),
+            "income_pc_k": df["IncomePerCap"].astype(float) / 1000,
+            "log_pop": np.log(df["TotalPop"].astype(float)),
+        }
+    )
+    return out.sort_values("fips").reset_index(drop=True)
+
+
+def main() -> None:
+    raw = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data" / "raw"
+    OUT.mkdir(parents=True, exist_ok=True)
+    state_panel(raw).to_csv(OUT / "twfe_state_panel.csv", index=False, float_format="%.17g")
+    county_cross_section(raw).to_csv(OUT / "cs_county.csv", index=False, float_format="%.17g")
+
+
+if __name__ == "__main__":
+    main()
