@@ -260,3 +260,39 @@ def as_list(value: str | Sequence[str] | None) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [str(v) for v in value]
+
+
+def balance_table(
+    df: pd.DataFrame,
+    covariates: Sequence[str],
+    treated: np.ndarray,
+    weights_after: np.ndarray,
+) -> pd.DataFrame:
+    """Standardised mean differences before and after matching/weighting.
+
+    The SMD is ``(mean_treated - mean_control) / sqrt((var_treated + var_control) / 2)`` with the
+    *unweighted* (before) variances in the denominator both times, so before and after are on
+    the same scale (as in R ``cobalt``). ``weights_after`` weights every row after adjustment
+    (zero for unmatched rows).
+    """
+    t = np.asarray(treated, dtype=bool)
+    w = np.asarray(weights_after, dtype=float)
+    rows = []
+    for c in covariates:
+        x = df[c].to_numpy(dtype=float)
+        xt, xc = x[t], x[~t]
+        sd = np.sqrt((xt.var(ddof=1) + xc.var(ddof=1)) / 2) if len(xt) > 1 and len(xc) > 1 else 0.0
+        mt_after = np.average(xt, weights=w[t]) if w[t].sum() > 0 else np.nan
+        mc_after = np.average(xc, weights=w[~t]) if w[~t].sum() > 0 else np.nan
+        rows.append(
+            {
+                "covariate": c,
+                "mean_treated": xt.mean(),
+                "mean_control_before": xc.mean(),
+                "mean_treated_after": mt_after,
+                "mean_control_after": mc_after,
+                "smd_before": (xt.mean() - xc.mean()) / sd if sd > 0 else np.nan,
+                "smd_after": (mt_after - mc_after) / sd if sd > 0 else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
