@@ -15,3 +15,5 @@ RAW_DIR=${RAW_DIR:-../shared/data/raw}
 Rscript scripts/make_goldens_r.R
 # 3. statsmodels references: the same models as dummy-variable OLS/WLS
 "$PY" scripts/make_goldens_statsmodels.py
+# 4. staggered DiD / event-study references on mpdta (differences, statsmodels, hand two-stage)
+"$PY" scripts/make_goldens_staggered.py "$RAW_DIR/../reference"

@@ -62,6 +62,13 @@ class Panel:
         return int(d.loc[d[COHORT] == 0, "_sl_unit"].nunique())
 
 
+def _plain(v: Any) -> str:
+    """A value as users typed it (``3`` rather than ``np.float64(3.0)``)."""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v.item() if isinstance(v, np.generic) else v)
+
+
 def _cohort_from_treatment(df: pd.DataFrame, unit: str, time: str, treatment: str, what: str):
     """First period with treatment == 1 per unit; raise naming a unit whose treatment switches off."""
     s = df[treatment]
@@ -77,10 +84,11 @@ def _cohort_from_treatment(df: pd.DataFrame, unit: str, time: str, treatment: st
     # absorbing: within unit, treatment never drops from 1 to 0
     drops = d_int.groupby(d[unit], sort=False).diff() < 0
     if bool(drops.any()):
-        row = d.loc[drops[drops].index[0]]
+        first_bad = drops[drops].index[0]
+        u_bad, t_bad = df.at[first_bad, unit], df.at[first_bad, time]
         raise SpecError(
-            f"{what}: treatment {treatment!r} is not absorbing: unit {row[unit]!r} switches off "
-            f"in period {row[time]!r}; staggered designs need treatment that stays on once "
+            f"{what}: treatment {treatment!r} is not absorbing: unit {_plain(u_bad)} switches off "
+            f"in period {_plain(t_bad)}; staggered designs need treatment that stays on once "
             "adopted — drop such units or redefine treatment as 'ever adopted'"
         )
     first = d.loc[d_int == 1].groupby(unit, sort=False)[time].min()
@@ -134,7 +142,7 @@ def prepare_panel(
     if df.duplicated([unit, time]).any():
         dup = df.loc[df.duplicated([unit, time]), [unit, time]].iloc[0]
         raise SpecError(
-            f"{what}: more than one row for unit {dup[unit]!r} in period {dup[time]!r}; "
+            f"{what}: more than one row for unit {_plain(dup[unit])} in period {_plain(dup[time])}; "
             "aggregate to one row per unit and period first"
         )
     if treatment is not None:
@@ -149,7 +157,7 @@ def prepare_panel(
         if (n_per_unit > 1).any():
             bad = n_per_unit[n_per_unit > 1].index[0]
             raise SpecError(
-                f"{what}: cohort {cohort!r} varies within unit {bad!r}; the adoption period "
+                f"{what}: cohort {cohort!r} varies within unit {_plain(bad)}; the adoption period "
                 "must be constant per unit"
             )
         df[COHORT] = c
@@ -281,7 +289,9 @@ def wald_test(
     if q == 0:
         return {"stat": np.nan, "df": 0, "p_value": np.nan}
     w = float(beta @ np.linalg.pinv(vcov) @ beta)
-    rank = int(np.linalg.matrix_rank(vcov))
+    rank = int(np.linalg.matrix_rank(vcov)) if np.all(np.isfinite(vcov)) else 0
+    if rank == 0:
+        return {"stat": np.nan, "df": 0, "p_value": np.nan}
     out: dict[str, float] = {"chi2": w, "df": rank, "p_chi2": float(stats.chi2.sf(w, rank))}
     if df_denom is not None and df_denom > 0:
         f = w / rank
