@@ -41,6 +41,15 @@ CAVEATS = [
 ]
 
 
+def _cell(v: object) -> object:
+    """Workbook cell -> string as a CSV export would write it (None/NaN -> missing)."""
+    if v is None or (isinstance(v, float) and v != v):
+        return pd.NA
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def _read_xlsx(path: Path) -> pd.DataFrame:
     import openpyxl
 
@@ -61,11 +70,7 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     if not body:
         raise InputError(path, "worksheet has a header but no data rows")
     df = pd.DataFrame(body, columns=header).loc[:, [h for h in header if h]]
-    df = df.map(
-        lambda v: (
-            pd.NA if v is None else str(v).removesuffix(".0") if isinstance(v, float) else str(v)
-        )
-    )
+    df = df.map(_cell)
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError(

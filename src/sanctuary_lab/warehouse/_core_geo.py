@@ -34,7 +34,8 @@ def _get(staged: dict[str, pd.DataFrame], name: str) -> pd.DataFrame | None:
 
 
 def counties(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per county: fips, name, state (2-letter), state_fips, state_name, NCHS class."""
+    """One row per county FIPS in any county list: fips, name, state (2-letter), state_fips,
+    state_name, NCHS class. Names come from, in order: Census estimates, NCHS, ACS, Urban."""
     names: list[pd.DataFrame] = []  # in priority order for the county name
     pop = _get(staged, "popest_county")
     if pop is not None:
@@ -47,6 +48,13 @@ def counties(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
     if acs is not None:
         latest = acs.sort_values("vintage", ascending=False).drop_duplicates("fips")
         names.append(latest[["fips", "county_name"]].assign(name_source="acs_kaggle"))
+    urb = _get(staged, "urban_county_population")
+    if urb is not None:
+        # 2020s geography (CT planning regions, AK 2019 split) appears only here
+        latest = urb.sort_values("year").drop_duplicates("fips", keep="last")
+        names.append(
+            latest[["fips", "county_name"]].assign(name_source="urban_institute_populations")
+        )
     if not names:
         return pd.DataFrame(columns=["fips", "name", "state", "state_fips", "state_name"])
     allnames = pd.concat(names, ignore_index=True).dropna(subset=["county_name"])
