@@ -151,3 +151,27 @@ def test_synthetic_report_renders_in_chromium(driver, tmp_path: Path, raw_dir: P
         tmp_path / "site" / "studies" / "synthetic_did.html",
     ):
         _check_phone(driver, page, f"synthetic-{page.stem}")
+
+
+def test_real_report_renders_in_chromium(driver, warehouse: Path, tmp_path: Path) -> None:
+    """The report for the real warehouse: every chart renders, one claims row per registered claim."""
+    from rich.console import Console
+
+    from sanctuary_lab.report.commands import collect
+    from sanctuary_lab.report.site import write_site
+    from sanctuary_lab.studies.claims import load_registry
+
+    data = collect(warehouse, None, Console(quiet=True))
+    site = tmp_path / "site"
+    summary = write_site(data, site, figures=False)
+    total_charts = 0
+    for page in _pages(site):
+        total_charts += len(_check_page(driver, page, f"real-{page.stem}"))
+    assert total_charts == len(summary.charts)
+    driver.get((site / "index.html").resolve().as_uri())
+    rows = driver.execute_script(
+        "return document.querySelectorAll('table.claims tr.claim-row').length"
+    )
+    assert rows == len(load_registry())
+    for page in (site / "index.html", site / "maps.html", site / "data.html"):
+        _check_phone(driver, page, f"real-{page.stem}")

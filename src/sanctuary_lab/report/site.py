@@ -62,6 +62,7 @@ class ReportData:
     build: dict[str, Any] = field(default_factory=dict)
     multiverse: dict[str, pd.DataFrame] = field(default_factory=dict)
     run_errors: dict[str, str] = field(default_factory=dict)
+    library_warnings: dict[str, int] = field(default_factory=dict)
     warehouse_name: str = ""
 
 
@@ -238,6 +239,7 @@ def _study_view(
         "spec_curve_note": spec_note,
         "descriptive": descriptive,
         "caveats": list(run.caveats),
+        "library_warnings": data.library_warnings.get(sid, 0),
         "claims": [c for c in claim_views if c["study_id_raw"] == sid],
     }
 

@@ -1,0 +1,139 @@
+"""`sanctuary-lab report`: run the studies, check the claims and write the static report site."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option("--warehouse", "-w", help="Warehouse file (default: data/sanctuary_lab.duckdb)"),
+]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder to write the report into")]
+RawDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--raw-dir",
+        help="Raw-data folder holding the county TopoJSON (default: the warehouse's build raw_dir)",
+    ),
+]
+
+
+def _multiverse_tables(study_ids: list[str], warehouse: Path) -> dict[str, Any]:
+    """Specification tables for studies with a ``[multiverse]`` section, when the multiverse
+    package provides ``spec_curve_table(study_id, warehouse)``."""
+    try:
+        from sanctuary_lab.multiverse import api as mv_api  # type: ignore[attr-defined]
+    except ImportError:
+        return {}
+    fn = getattr(mv_api, "spec_curve_table", None)
+    if fn is None:
+        return {}
+    return {sid: fn(sid, warehouse) for sid in study_ids}
+
+
+def collect(warehouse: Path, raw_dir: Path | None, console: Any) -> Any:
+    """Run every study and claim check with a progress bar; return the filled ReportData."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sanctuary_lab.errors import SanctuaryLabError
+    from sanctuary_lab.report.gather import warehouse_report_data
+    from sanctuary_lab.studies import api
+    from sanctuary_lab.studies.spec import bundled_study_paths, parse_study
+
+    data = warehouse_report_data(warehouse, raw_dir)
+    studies = []
+    for path in bundled_study_paths():
+        try:
+            study = parse_study(path)
+        except SanctuaryLabError as exc:
+            data.run_errors[path.stem] = str(exc)
+            continue
+        if study.analyses or study.descriptive:
+            studies.append(study)
+    studies.sort(key=lambda s: s.id)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("studies", total=len(studies))
+        for study in studies:
+            bar.update(task, description=f"study {study.id}")
+
+            def step(msg: str, done: int, total: int, _task: Any = task) -> None:
+                bar.update(_task, description=msg[:70])
+
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    data.runs.append(api.run_study(study, warehouse, step))
+                if caught:
+                    data.library_warnings[study.id] = len(caught)
+            except SanctuaryLabError as exc:
+                data.run_errors[study.id] = str(exc)
+            bar.advance(task)
+        bar.update(task, description="checking claims")
+        runs = list(data.runs)
+        try:
+            data.checks = api.check_claims(warehouse, runs=runs)
+        except SanctuaryLabError as exc:
+            data.run_errors["claims"] = f"claims could not be checked: {exc}"
+        multiverse_ids = [s.id for s in studies if getattr(s, "has_multiverse", False)]
+        if multiverse_ids:
+            bar.update(task, description="specification curves")
+            data.multiverse = _multiverse_tables(multiverse_ids, warehouse)
+        bar.update(task, description="studies and claims done")
+    return data
+
+
+def report_command(
+    warehouse: WarehouseOpt = None,
+    out: OutOpt = Path("out/report"),
+    raw_dir: RawDirOpt = None,
+    figures: Annotated[
+        bool, typer.Option("--figures/--no-figures", help="Export every chart as SVG and PNG")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON")] = False,
+) -> None:
+    """Write the self-contained HTML report (claims, studies, maps, data) for a warehouse."""
+    from rich.console import Console
+
+    from sanctuary_lab.config import resolve_warehouse
+    from sanctuary_lab.errors import InputError
+    from sanctuary_lab.report.site import write_site
+
+    path = resolve_warehouse(warehouse)
+    if not path.is_file():
+        raise InputError(
+            path, "warehouse not found; build it with `sanctuary-lab build` or pass --warehouse"
+        )
+    if raw_dir is not None and not raw_dir.is_dir():
+        raise InputError(raw_dir, "raw-data folder not found; pass --raw-dir pointing at it")
+    console = Console(stderr=True)
+    data = collect(path, raw_dir, console)
+    with console.status("writing report") as status:
+        summary = write_site(
+            data, out, figures=figures, progress=lambda msg: status.update(f"writing: {msg}")
+        )
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict()))
+        return
+    con = Console()
+    con.print(f"[bold]Report written:[/bold] {(summary.out / 'index.html').resolve()}")
+    con.print(
+        f"  {len(summary.pages)} pages, {len(summary.charts)} charts, "
+        f"{len(summary.figures)} figure files (figures/), {summary.claims} claims, "
+        f"{summary.studies} studies"
+    )
+    if data.run_errors:
+        con.print(f"  {len(data.run_errors)} studies did not run (listed on the claims page)")
+    if data.library_warnings:
+        n = sum(data.library_warnings.values())
+        con.print(f"  {n} warnings from the estimation libraries (counts per study on its page)")

@@ -1,0 +1,255 @@
+"""The static report: pages, valid chart specs, no network references, figures, readings."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import vl_convert
+
+from report_fixtures import claim_checks, event_study_frame, multiverse_frame, report_data
+from sanctuary_lab.errors import InputError
+from sanctuary_lab.report import charts, maps
+from sanctuary_lab.report.reading import claim_reading, fmt_number
+from sanctuary_lab.report.site import write_site
+
+_SPEC_RE = re.compile(r'<script type="application/json" id="([^"]+)-spec">(.*?)</script>', re.S)
+_SRC_RE = re.compile(r'<(?:script|img)\b[^>]*\bsrc="([^"]*)"', re.I)
+_LINK_RE = re.compile(r'<link\b[^>]*\bhref="([^"]*)"', re.I)
+_NAV_RE = re.compile(r'<a\b[^>]*\bhref="([^"#]*)(#[^"]*)?"', re.I)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path):
+    data = report_data(raw_dir)
+    out = tmp_path_factory.mktemp("report") / "site"
+    summary = write_site(data, out, figures=True)
+    return out, summary, data
+
+
+def _html_pages(out: Path) -> list[Path]:
+    return sorted(out.rglob("*.html"))
+
+
+def _specs(out: Path) -> list[tuple[str, dict]]:
+    found = []
+    for page in _html_pages(out):
+        for chart_id, text in _SPEC_RE.findall(page.read_text(encoding="utf-8")):
+            found.append((chart_id, json.loads(text.replace("<\\/", "</"))))
+    return found
+
+
+def test_site_has_every_page(site) -> None:
+    out, summary, data = site
+    expected = {"index.html", "studies.html", "maps.html", "data.html"} | {
+        f"studies/{r.study_id}.html" for r in data.runs
+    }
+    assert set(summary.pages) == expected
+    for rel in expected:
+        assert (out / rel).stat().st_size > 500
+    manifest = json.loads((out / "report.json").read_text())
+    assert manifest["claims"] == len(data.checks)
+    assert manifest["charts"] == summary.charts
+
+
+def test_claims_table_has_one_row_per_claim(site) -> None:
+    out, _, data = site
+    html = (out / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr class="claim-row" id="claim-([^"]+)"', html)
+    assert rows == [c.claim_id for c in data.checks]
+    for verdict in {c.verdict for c in data.checks}:
+        assert f'class="badge verdict-{verdict}"' in html
+    # the claim tested by a study links to that study's page; the untestable one does not
+    assert 'href="studies/synthetic_cross_section.html"' in html
+    assert "No study tests this claim." in html
+
+
+def test_every_chart_spec_compiles(site) -> None:
+    out, summary, _ = site
+    specs = _specs(out)
+    assert sorted(f"chart-{c}" for c in summary.charts) == sorted(cid for cid, _ in specs)
+    kinds = set()
+    for chart_id, spec in specs:
+        vega = vl_convert.vegalite_to_vega(spec)
+        assert vega.get("marks") or vega.get("signals"), chart_id
+        kinds.add(chart_id.split("-")[1])
+    # maps, event study, coefficient plot, specification curve and coverage chart are all there
+    names = " ".join(cid for cid, _ in specs)
+    for part in (
+        "map-crime",
+        "map-coverage",
+        "event-study",
+        "coefficients",
+        "specification-curve",
+        "data-coverage",
+        "claims-verdicts",
+    ):
+        assert part in names
+
+
+def test_no_network_references(site) -> None:
+    out, _, _ = site
+    for page in _html_pages(out):
+        html = page.read_text(encoding="utf-8")
+        refs = _SRC_RE.findall(html) + _LINK_RE.findall(html)
+        assert refs, page
+        for ref in refs:
+            assert not re.match(r"^[a-z]+:|^//", ref), f"{page}: non-relative reference {ref}"
+            assert (page.parent / ref).is_file(), f"{page}: {ref} does not exist"
+        for href, _ in _NAV_RE.findall(html):
+            if href and not href.startswith(("http://", "https://")):
+                assert (page.parent / href).is_file(), f"{page}: broken link {href}"
+        assert "fetch(" not in html
+    js = (out / "assets" / "report.js").read_text() + (out / "assets" / "style.css").read_text()
+    assert "http" not in js and "@import" not in js
+    for chart_id, spec in _specs(out):
+        text = json.dumps({k: v for k, v in spec.items() if k != "$schema"})
+        assert '"url"' not in text, f"{chart_id} loads data from a URL"
+    assert (out / "assets" / "vega.js").stat().st_size > 500_000
+    assert "vegaEmbed" in (out / "assets" / "vega.js").read_text(encoding="utf-8")
+    counties = (out / "assets" / "counties.js").read_text(encoding="utf-8")
+    assert counties.startswith(f"window.{maps.GLOBAL_NAME} = ")
+    assert '"type":"Topology"' in counties
+
+
+def test_figures_exported_as_svg_and_png(site) -> None:
+    out, summary, _ = site
+    assert len(summary.figures) == 2 * len(summary.charts)
+    for chart_id in summary.charts:
+        svg = (out / "figures" / f"{chart_id}.svg").read_text(encoding="utf-8")
+        png = (out / "figures" / f"{chart_id}.png").read_bytes()
+        assert svg.lstrip().startswith("<svg") and "<path" in svg
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # the map figures carry the county shapes, not an empty frame
+    assert (out / "figures" / "map-crime.svg").read_text().count("<path") > 3000
+
+
+def test_study_page_shows_design_tables_and_caveats(site) -> None:
+    out, _, _ = site
+    html = (out / "studies" / "synthetic_cross_section.html").read_text(encoding="utf-8")
+    assert "&lt;b&gt;with&lt;/b&gt;" in html  # titles are escaped
+    assert "Balance" in html and "std_diff_after" in html
+    assert "Synthetic caveat: the sample differs from the published one." in html
+    assert "UCR 2015" in html and "3 units dropped" in html
+    did = (out / "studies" / "synthetic_did.html").read_text(encoding="utf-8")
+    assert "Event study" in did and "The study file records no caveats." in did
+
+
+def test_reading_is_generated_from_the_numbers() -> None:
+    checks = {c.claim_id: c for c in claim_checks()}
+    text = claim_reading(checks["c_reproduced"])
+    for number in ("-3.1", "-5.45", "-0.75", "-3.3", "2,492"):
+        assert number in text
+    assert "lies inside our interval" in text and "excludes zero" in text
+    assert "reproduced" in text
+    contra = claim_reading(checks["c_contradicted"])
+    assert "lies outside our interval" in contra and "opposite sign" in contra
+    assert "contradicted" in contra
+    none = claim_reading(checks["c_untestable"])
+    assert "could not estimate" in none and "untestable" in none
+    # change the numbers and the reading changes with them
+    moved = checks["c_reproduced"]
+    moved.estimate, moved.ci_low, moved.ci_high = 4.0, 3.0, 5.0
+    text2 = claim_reading(moved)
+    assert "is 4 (95% CI 3 to 5)" in text2 and "outside" in text2 and "opposite sign" in text2
+
+
+def test_fmt_number_units() -> None:
+    assert fmt_number(12.345, "%") == "12.35%"
+    assert fmt_number(None) == "–"
+    assert fmt_number(float("nan")) == "–"
+    assert fmt_number(123456.0) == "123,456"
+
+
+def test_event_study_chart_marks_reference_period() -> None:
+    spec = charts.event_study_chart(event_study_frame(), "ES")
+    text = json.dumps(spec)
+    assert "reference period" in text
+    rules = [layer for layer in spec["layer"] if layer["mark"].get("strokeDash")]
+    assert len(rules) == 1
+    ref_rows = spec["datasets"][rules[0]["data"]["name"]]
+    assert ref_rows == [{"rel_time": -1}]
+    with pytest.raises(ValueError, match="ci_low"):
+        charts.event_study_chart(pd.DataFrame({"rel_time": [0], "estimate": [1.0]}))
+
+
+def test_spec_curve_sorts_estimates_and_marks_each_choice() -> None:
+    table = multiverse_frame(12)
+    spec = charts.spec_curve_chart(table)
+    top, panel = spec["vconcat"]
+    top_rows = spec["datasets"][top["layer"][0]["data"]["name"]]
+    est = [r["estimate"] for r in top_rows]
+    assert est == sorted(est) and len(est) == 12
+    panel_rows = spec["datasets"][panel["data"]["name"]]
+    assert len(panel_rows) == 12 * 3  # outcome, controls, weights
+    assert {r["choice"].split(":")[0] for r in panel_rows} == {"outcome", "controls", "weights"}
+    vl_convert.vegalite_to_vega(spec)
+
+
+def test_bad_topology_is_one_line_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="TopoJSON not found"):
+        maps.load_topology(tmp_path)
+    folder = tmp_path / maps.TOPO_FOLDER
+    folder.mkdir()
+    (folder / maps.TOPO_FILE).write_text("{not json")
+    with pytest.raises(InputError, match="not valid JSON"):
+        maps.load_topology(tmp_path)
+
+
+def test_cli_missing_warehouse_exits_2(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sanctuary_lab.cli",
+            "report",
+            "-w",
+            str(tmp_path / "none.duckdb"),
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "none.duckdb" in proc.stderr and "warehouse not found" in proc.stderr
+
+
+@pytest.mark.slow
+def test_report_on_real_warehouse(warehouse: Path, tmp_path: Path) -> None:
+    """The CLI writes the report for the real warehouse: maps, data page, one row per claim."""
+    from sanctuary_lab.studies.claims import load_registry
+
+    out = tmp_path / "report"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sanctuary_lab.cli",
+            "report",
+            "-w",
+            str(warehouse),
+            "--out",
+            str(out),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["claims"] == len(load_registry())
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert html.count('<tr class="claim-row"') == summary["claims"]
+    assert {"map-crime", "map-coverage", "data-coverage"} <= set(summary["charts"])
+    assert len(summary["figures"]) == 2 * len(summary["charts"])
+    data_page = (out / "data.html").read_text(encoding="utf-8")
+    assert "sha256" in data_page and "How to rebuild" in data_page
