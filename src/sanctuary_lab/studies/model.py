@@ -47,6 +47,31 @@ class StudyRun:
     caveats: list[str] = field(default_factory=list)
     descriptive: dict[str, Any] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: results as :meth:`Result.to_dict`, descriptive tables as records."""
+        import json
+
+        import pandas as pd
+
+        from sanctuary_lab.designs.result import _clean_floats, _frame_to_records, _json_default
+
+        desc = {
+            k: _frame_to_records(v) if isinstance(v, pd.DataFrame) else v
+            for k, v in self.descriptive.items()
+        }
+        body = {
+            "study_id": self.study_id,
+            "title": self.title,
+            "citation": self.citation,
+            "design": self.design,
+            "results": {k: r.to_dict() for k, r in self.results.items()},
+            "sample": self.sample,
+            "published": self.published,
+            "caveats": self.caveats,
+            "descriptive": desc,
+        }
+        return _clean_floats(json.loads(json.dumps(body, default=_json_default)))
+
 
 @dataclass
 class ClaimCheck:
@@ -66,3 +91,17 @@ class ClaimCheck:
     reason: str
     source_url: str = ""
     n_obs: int | None = None
+    kind: str = ""
+    where: str = ""
+    quote_type: str = ""
+    result_term: str = ""
+    margin: float | None = None
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (NaN -> None)."""
+        from dataclasses import asdict
+
+        from sanctuary_lab.designs.result import _clean_floats
+
+        return _clean_floats(asdict(self))

@@ -1,0 +1,255 @@
+"""CLI commands: ``studies``, ``run`` and ``check`` (registered by ``sanctuary_lab.cli``).
+
+Heavy imports stay inside the functions so ``sanctuary-lab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sanctuary_lab.errors import SpecError
+
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option("--warehouse", "-w", help="Warehouse file (default: data/sanctuary_lab.duckdb)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
+
+
+def parse_option(text: str, flag: str = "--option") -> tuple[str, Any]:
+    """``key=value`` -> (key, value); the value is read as a TOML value when it parses as one
+    (numbers, booleans, ``["a","b"]`` lists), else kept as a string."""
+    import tomllib
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise SpecError(f"{flag} {text!r}: expected KEY=VALUE, e.g. {flag} outcome=violent_rate")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value
+    return key.strip(), parsed
+
+
+@contextmanager
+def _progress_bar(enabled: bool = True):
+    """A rich progress bar on stderr; yields a ``progress(message, done, total)`` callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not enabled:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def callback(message: str, done: int, total: int) -> None:
+            study = message.split(":", 1)[0]
+            if study not in tasks:
+                tasks[study] = bar.add_task(message, total=total)
+            bar.update(tasks[study], completed=done, total=total, description=message[:70])
+
+        yield callback
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return str(x)
+
+
+def studies_command(as_json: JsonOpt = False) -> None:
+    """List the bundled study files."""
+    from sanctuary_lab.studies.api import list_studies
+
+    studies = list_studies()
+    rows = [
+        {
+            "id": s.id,
+            "title": s.title,
+            "citation": s.citation,
+            "design": s.design,
+            "analyses": len(s.expanded_analyses()),
+            "sensitivity_runs": sum(len(x.values) * len(x.analyses) for x in s.sensitivity),
+            "descriptive": [d.name for d in s.descriptive],
+            "multiverse": s.has_multiverse,
+            "path": str(s.path),
+        }
+        for s in studies
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"{len(rows)} studies (run one with `sanctuary-lab run ID`)")
+    t.add_column("id", no_wrap=True)
+    t.add_column("title")
+    t.add_column("fits", justify="right")
+    for r in rows:
+        t.add_row(r["id"], r["title"], str(r["analyses"] + r["sensitivity_runs"]))
+    Console().print(t)
+
+
+def run_command(
+    study: Annotated[
+        str | None, typer.Argument(help="Study id (see `studies`) or path to a study TOML")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    as_json: JsonOpt = False,
+    design: Annotated[
+        str | None, typer.Option("--design", help="Ad-hoc run: a design name")
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option("--table", help="Ad-hoc run: warehouse table")
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Ad-hoc design option KEY=VALUE (repeat)"),
+    ] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="Ad-hoc run: pandas query on the table")
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Override a study parameter KEY=VALUE (repeat)"),
+    ] = None,
+) -> None:
+    """Run one study (by id or TOML path), or one design ad hoc on a warehouse table.
+
+    Ad-hoc example: ``sanctuary-lab run --design twfe --table state_crime --option outcome=...
+    --option treatment=... --option unit=state --option time=year --json``.
+    """
+    from sanctuary_lab.config import resolve_warehouse
+
+    wh = resolve_warehouse(warehouse)
+    if study is None:
+        if design is None or table is None:
+            raise SpecError(
+                "give a STUDY (see `sanctuary-lab studies`) or --design and --table for an ad-hoc run"
+            )
+        if param:
+            raise SpecError("--param applies to a STUDY run; use --option for an ad-hoc design run")
+        _run_adhoc(design, table, option or [], where, wh, as_json)
+        return
+    if design or table or option or where:
+        raise SpecError(
+            "--design/--table/--option/--where are for ad-hoc runs; do not combine them with STUDY"
+        )
+    from sanctuary_lab.studies.api import load_study
+    from sanctuary_lab.studies.runner import run
+
+    s = load_study(study)
+    for text in param or []:
+        key, value = parse_option(text, "--param")
+        if key not in s.parameters:
+            raise SpecError(f"--param {key!r}: study {s.id} has parameters {sorted(s.parameters)}")
+        s.parameters[key] = value
+    with _progress_bar() as cb:
+        result = run(s, wh, cb)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+        return
+    _print_run(result)
+
+
+def _run_adhoc(
+    design: str, table: str, options: list[str], where: str | None, wh: Path, as_json: bool
+) -> None:
+    from sanctuary_lab.designs.registry import spec_from_dict
+    from sanctuary_lab.warehouse.build import read_table
+
+    opts = dict(parse_option(o) for o in options)
+    spec = spec_from_dict(design, opts)
+    df = read_table(wh, table)
+    if where:
+        try:
+            df = df.query(where).reset_index(drop=True)
+        except Exception as exc:
+            raise SpecError(f"--where {where!r}: {exc}; columns: {list(df.columns)}") from None
+    result = spec.fit(df)
+    result.metadata.setdefault("table", table)
+    if as_json:
+        typer.echo(result.to_json())
+        return
+    typer.echo(result.summary())
+
+
+def _print_run(run: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"[bold]{run.title}[/bold] ({run.study_id})\n{run.citation}\nDesign: {run.design}"
+    )
+    t = Table(title="Estimates (event-time terms: see --json or the report)")
+    for c in ("result", "term", "estimate", "95% CI", "p", "n"):
+        t.add_column(c, overflow="fold")
+    for label, res in run.results.items():
+        tidy = res.tidy()
+        if len(tidy) > 6:
+            tidy = tidy.loc[~tidy["term"].astype(str).str.startswith("rel_time")]
+        for r in tidy.itertuples(index=False):
+            t.add_row(
+                label,
+                str(r.term),
+                _fmt(r.estimate),
+                f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]",
+                _fmt(r.p_value),
+                _fmt(r.n_obs),
+            )
+    console.print(t)
+    for name, df in run.descriptive.items():
+        console.print(f"[bold]{name}[/bold]")
+        console.print(df.to_string(index=False))
+    s = run.sample
+    console.print(
+        f"Sample: {s.get('n_units')} {s.get('unit') or 'units'}; vintage {s.get('vintage')}"
+    )
+    for d in s.get("differences", []):
+        console.print(f"Differs from published: {d}")
+    for c in run.caveats:
+        console.print(f"Caveat: {c}")
+
+
+def check_command(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
+    """Check every registered claim against our estimates (verdicts computed now)."""
+    from sanctuary_lab.config import resolve_warehouse
+    from sanctuary_lab.studies.api import check_claims
+
+    with _progress_bar() as cb:
+        checks = check_claims(resolve_warehouse(warehouse), progress=cb)
+    if as_json:
+        typer.echo(json.dumps([c.to_dict() for c in checks]))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="Claims", show_lines=True)
+    for c in ("claim", "who", "published", "ours (95% CI)", "verdict", "reason"):
+        t.add_column(c, overflow="fold")
+    for c in checks:
+        ours = (
+            ""
+            if c.estimate is None
+            else f"{_fmt(c.estimate)} [{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]"
+        )
+        pub = "" if c.published_value is None else f"{_fmt(c.published_value)} {c.unit}"
+        t.add_row(c.claim_id, c.who, pub, ours, c.verdict, c.reason)
+    Console().print(t)

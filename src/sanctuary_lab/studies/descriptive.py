@@ -1,0 +1,160 @@
+"""Descriptive series builders: national detainer declines and enforcement breadth.
+
+Each builder takes an open DuckDB connection plus keyword options and returns ``(table, stats)``:
+a tidy DataFrame for the report and a dict of named statistics (plain floats) that claims can
+test (``descriptive:<name>@<stat>``). Published official figures never enter here: they live in
+the cited facts table (``studies/data/facts.csv``) and are shown beside, not as, computed results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+DECLINED_REASON = "Detainer Declined by LEA"
+
+
+def _table(con: duckdb.DuckDBPyConnection, candidates: tuple[str, ...]) -> pd.DataFrame:
+    from sanctuary_lab.studies.data import DataUnavailable, tables
+
+    names = tables(con)
+    for name in candidates:
+        if name in names:
+            return con.execute(f'SELECT * FROM "{name}"').df()
+    raise DataUnavailable(f"warehouse has none of the tables {list(candidates)}")
+
+
+def _col(df: pd.DataFrame, *candidates: str) -> str:
+    from sanctuary_lab.studies.data import DataUnavailable
+
+    for c in candidates:
+        if c in df.columns:
+            return c
+    raise DataUnavailable(f"none of the columns {list(candidates)} in {list(df.columns)}")
+
+
+def detainer_declines_by_year(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    before: list[int] | None = None,
+    after: list[int] | None = None,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Detainers ICE recorded as declined by the local agency, per year, and their share.
+
+    Statistics: ``declined_share_change`` = mean yearly share declined (percent of all detainers
+    issued that year) in ``after`` minus the mean in ``before``; ``declined_count_ratio`` = mean
+    yearly count in ``after`` / mean in ``before``. Shares are used for the comparison because
+    the first and last years are partial (the share is not affected by the partial year the way a
+    count is).
+    """
+    before = before or [2008, 2013]
+    after = after or [2014, 2015]
+    lift = _table(con, ("detainers_national_by_lift_reason", "detainers_national_lift_reason"))
+    ycol, rcol, ccol = _col(lift, "year"), _col(lift, "lift_reason"), _col(lift, "count", "n")
+    declined = (
+        lift.loc[lift[rcol].astype(str) == DECLINED_REASON]
+        .groupby(ycol)[ccol]
+        .sum()
+        .rename("declined")
+    )
+    alls = _table(con, ("detainers_national_by_year", "detainers_national_all_by_year"))
+    total = alls.groupby(_col(alls, "year"))[_col(alls, "count", "n")].sum().rename("all_detainers")
+    df = pd.concat([declined, total], axis=1).fillna({"declined": 0}).reset_index()
+    df = df.rename(columns={df.columns[0]: "year"})
+    df["year"] = pd.to_numeric(df["year"]).astype(int)
+    df["share_declined_pct"] = df["declined"] / df["all_detainers"] * 100
+    df = df.sort_values("year").reset_index(drop=True)
+
+    def window(bounds: list[int]) -> pd.DataFrame:
+        return df.loc[(df["year"] >= bounds[0]) & (df["year"] <= bounds[-1])]
+
+    b, a = window(before), window(after)
+    stats: dict[str, float] = {}
+    if not b.empty and not a.empty:
+        stats["declined_share_change"] = float(
+            a["share_declined_pct"].mean() - b["share_declined_pct"].mean()
+        )
+        if b["declined"].mean() > 0:
+            stats["declined_count_ratio"] = float(a["declined"].mean() / b["declined"].mean())
+    return df, stats
+
+
+def enforcement_breadth(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    arrests_table: str = "ice_arrests",
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Enforcement breadth series from the data held: detainers issued, 287(g) counties, SC coverage.
+
+    The share of ICE arrests of people without criminal convictions needs record-level ICE arrest
+    data with criminal history (``arrests_table``, columns ``year``, ``n_arrests``,
+    ``n_noncriminal``). When the warehouse holds it, ``noncriminal_share_<year>`` statistics are
+    computed, plus ``noncriminal_share_2009_2014`` (pooled) and ``noncriminal_share_latest`` (last
+    year held); otherwise none are, and claims about that share are untestable.
+    """
+    from sanctuary_lab.studies.data import DataUnavailable, tables
+
+    parts = []
+    try:
+        alls = _table(con, ("detainers_national_by_year", "detainers_national_all_by_year"))
+        parts.append(
+            alls.groupby(_col(alls, "year"))[_col(alls, "count", "n")]
+            .sum()
+            .rename("detainers_issued")
+        )
+    except DataUnavailable:
+        pass
+    names = tables(con)
+    if "county_year_287g" in names:
+        c = con.execute("SELECT * FROM county_year_287g").df()
+        c = c.loc[pd.to_numeric(c[_col(c, "any_287g")], errors="coerce") > 0]
+        parts.append(c.groupby("year")["fips"].nunique().rename("counties_with_287g"))
+    if "policy_sc_coverage" in names:
+        sc = con.execute("SELECT * FROM policy_sc_coverage").df()
+        parts.append(
+            sc.groupby("year")[_col(sc, "sc_frac", "sc_share", "SC_frac")]
+            .mean()
+            .rename("mean_state_sc_share")
+        )
+    stats: dict[str, float] = {}
+    if arrests_table in names:
+        arr = con.execute(f'SELECT * FROM "{arrests_table}"').df()
+        by = arr.groupby("year")[["n_arrests", "n_noncriminal"]].sum()
+        share = (by["n_noncriminal"] / by["n_arrests"] * 100).rename("noncriminal_share_pct")
+        parts.append(share)
+        stats.update(
+            {f"noncriminal_share_{int(y)}": float(v) for y, v in share.items() if np.isfinite(v)}
+        )
+        pooled = by.loc[(by.index >= 2009) & (by.index <= 2014)].sum()
+        if pooled["n_arrests"] > 0:
+            stats["noncriminal_share_2009_2014"] = float(
+                pooled["n_noncriminal"] / pooled["n_arrests"] * 100
+            )
+        if len(share):
+            stats["noncriminal_share_latest"] = float(share.iloc[-1])
+    if not parts:
+        raise DataUnavailable("no enforcement series (detainers, 287(g), SC) in the warehouse")
+    df = pd.concat(parts, axis=1).sort_index().reset_index()
+    df = df.rename(columns={df.columns[0]: "year"})
+    df["year"] = pd.to_numeric(df["year"]).astype(int)
+    return df, stats
+
+
+def cited_facts(
+    con: duckdb.DuckDBPyConnection, *, path: str = ""
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The cited facts table (published figures, not computed); no statistics."""
+    from sanctuary_lab.studies.tables import load_facts
+
+    return load_facts(path), {}
+
+
+DESCRIPTIVES: dict[str, Callable[..., tuple[pd.DataFrame, dict[str, Any]]]] = {
+    "detainer_declines_by_year": detainer_declines_by_year,
+    "enforcement_breadth": enforcement_breadth,
+    "cited_facts": cited_facts,
+}

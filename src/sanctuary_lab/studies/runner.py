@@ -1,0 +1,231 @@
+"""Run a parsed study on a warehouse: build the frame, fit each analysis, run sensitivities.
+
+A failing fit does not stop the study: its label is recorded in ``run.sample["failed"]`` with the
+error message (and in ``run.caveats``), so a claim that depends on it becomes ``untestable`` with
+that reason instead of aborting ``sanctuary-lab check``. Missing warehouse tables/columns are
+recorded the same way (:class:`~sanctuary_lab.studies.data.DataUnavailable`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sanctuary_lab.designs.registry import spec_from_dict
+from sanctuary_lab.designs.result import Result
+from sanctuary_lab.errors import SpecError
+from sanctuary_lab.studies.data import DESCRIPTIVES, FRAMES, DataUnavailable, Frame, build_info
+from sanctuary_lab.studies.model import StudyRun
+from sanctuary_lab.studies.spec import Study
+
+#: progress(message, done, total): called before each step and once at the end (done == total).
+Progress = Callable[[str, int, int], None]
+
+
+def count_steps(study: Study) -> int:
+    """Number of progress steps a run of ``study`` takes."""
+    n = len(study.expanded_analyses())
+    for s in study.sensitivity:
+        n += len(s.values) * len(s.analyses)
+    return n + len(study.descriptive)
+
+
+def _fit(design: str, options: dict[str, Any], data: pd.DataFrame) -> Result:
+    """Fit one design; library warnings are collected into ``metadata["warnings"]`` (deduplicated)."""
+    spec = spec_from_dict(design, options)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = spec.fit(data)
+    seen: dict[str, int] = {}
+    for w in caught:
+        if issubclass(w.category, DeprecationWarning | FutureWarning):
+            continue
+        key = str(w.message).split("\n")[0][:160]
+        seen[key] = seen.get(key, 0) + 1
+    if seen:
+        notes = list(result.metadata.get("warnings", []))
+        notes += [m if n == 1 else f"{m} (x{n})" for m, n in list(seen.items())[:10]]
+        if len(seen) > 10:
+            notes.append(f"... and {len(seen) - 10} more distinct library warnings")
+        result.metadata["warnings"] = notes
+    return result
+
+
+def _subset(df: pd.DataFrame, query: str | None, where: str) -> pd.DataFrame:
+    if not query:
+        return df
+    try:
+        return df.query(query).reset_index(drop=True)
+    except Exception as exc:  # pandas raises many types for a bad query
+        raise SpecError(
+            f"{where}: bad subset {query!r}: {exc}; columns: {list(df.columns)}"
+        ) from None
+
+
+def _descriptive_result(name: str, stats: dict[str, float], n_obs: int) -> Result:
+    table = pd.DataFrame(
+        {
+            "term": list(stats),
+            "estimate": [float(v) for v in stats.values()],
+            "std_error": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "p_value": np.nan,
+            "n_obs": n_obs,
+            "n_clusters": np.nan,
+        }
+    )
+    return Result(
+        "descriptive",
+        table,
+        {"descriptive": name, "note": "computed series statistic; no sampling CI"},
+    )
+
+
+def run(study: Study, warehouse: Path, progress: Progress | None = None) -> StudyRun:
+    """Run ``study`` on the warehouse file and return a :class:`StudyRun`."""
+    from sanctuary_lab.warehouse.build import connect
+
+    total = count_steps(study)
+    done = 0
+
+    def step(msg: str) -> None:
+        if progress:
+            progress(f"{study.id}: {msg}", done, total)
+
+    out = StudyRun(
+        study_id=study.id,
+        title=study.title,
+        citation=study.citation,
+        design=study.design or ", ".join(sorted({a.design for a in study.analyses})),
+        published=[dict(p) for p in study.published],
+        caveats=list(study.caveats),
+    )
+    failed: dict[str, str] = {}
+    frames_meta: dict[str, Any] = {}
+    con = connect(Path(warehouse))
+    try:
+        out.sample["warehouse"] = build_info(con)
+        frame: Frame | None = None
+        if study.frame:
+            try:
+                frame = FRAMES[study.frame](con, **study.parameters)
+                frames_meta["base"] = frame.meta
+            except DataUnavailable as exc:
+                failed["*"] = f"data unavailable: {exc}"
+        for label, analysis, options in study.expanded_analyses():
+            step(label)
+            if frame is not None:
+                _run_one(out, failed, label, analysis, options, frame, study)
+            done += 1
+        for sens in study.sensitivity:
+            for value in sens.values:
+                params = {**study.parameters, sens.parameter: value}
+                tag = f"{sens.parameter}={value}"
+                try:
+                    sframe = FRAMES[study.frame](con, **params) if study.frame else None
+                    if sframe is not None:
+                        frames_meta[tag] = sframe.meta
+                except DataUnavailable as exc:
+                    sframe = None
+                    failed[tag] = f"data unavailable: {exc}"
+                expanded = {lab: (a, o) for lab, a, o in study.expanded_analyses(params)}
+                for name in sens.analyses:
+                    step(f"{name} [{tag}]")
+                    if sframe is not None and name in expanded:
+                        a, o = expanded[name]
+                        _run_one(out, failed, f"{name}[{tag}]", a, o, sframe, study)
+                    done += 1
+        for d in study.descriptive:
+            step(d.name)
+            try:
+                table, stats = DESCRIPTIVES[d.builder](con, **d.options)
+                out.descriptive[d.name] = table
+                if stats:
+                    out.results[f"descriptive:{d.name}"] = _descriptive_result(
+                        d.name, stats, len(table)
+                    )
+            except DataUnavailable as exc:
+                failed[f"descriptive:{d.name}"] = f"data unavailable: {exc}"
+            except TypeError as exc:
+                raise SpecError(f"{study.path}: descriptive {d.name!r}: {exc}") from None
+            done += 1
+    finally:
+        con.close()
+    if progress:
+        progress(f"{study.id}: done", total, total)
+    out.sample.update(_sample_record(study, out, frames_meta, failed))
+    for label, msg in failed.items():
+        out.caveats.append(f"{label}: not estimated ({msg})")
+    return out
+
+
+def _run_one(
+    out: StudyRun,
+    failed: dict[str, str],
+    label: str,
+    analysis: Any,
+    options: dict[str, Any],
+    frame: Frame,
+    study: Study,
+) -> None:
+    where = f"{study.path}: analysis {label!r}"
+    data = _subset(frame.data, analysis.subset, where)
+    try:
+        result = _fit(analysis.design, options, data)
+    except SpecError as exc:
+        # option problems in the study file are the author's error: say so, keep going
+        failed[label] = str(exc)
+        return
+    except Exception as exc:  # a design failing on real data must not abort the whole check
+        failed[label] = f"{type(exc).__name__}: {exc}"
+        return
+    result.metadata.setdefault("study", study.id)
+    result.metadata["analysis"] = label
+    if analysis.subset:
+        result.metadata["subset"] = analysis.subset
+    out.results[label] = result
+
+
+def _n_obs(result: Result) -> int | None:
+    vals = pd.to_numeric(result.table["n_obs"], errors="coerce").dropna()
+    if vals.empty:
+        return None
+    v = float(vals.max())
+    return int(v) if math.isfinite(v) else None
+
+
+def _sample_record(
+    study: Study, out: StudyRun, frames_meta: dict[str, Any], failed: dict[str, str]
+) -> dict[str, Any]:
+    base = frames_meta.get("base", {})
+    n_by_result = {label: _n_obs(r) for label, r in out.results.items()}
+    published_n = study.sample.get("published_n")
+    ours = base.get("n_units")
+    differences = list(study.sample.get("differences", []))
+    if published_n is not None and ours is not None and published_n != ours:
+        differences.append(
+            f"our sample has {ours} {base.get('unit', 'unit')}s; the published one has {published_n}"
+        )
+    return {
+        "description": study.sample.get("description", ""),
+        "unit": base.get("unit"),
+        "n_units": ours,
+        "n_obs": max((n for n in n_by_result.values() if n is not None), default=None),
+        "n_obs_by_result": n_by_result,
+        "years": base.get("years"),
+        "vintage": base.get("vintage", {}),
+        "rule": base.get("rule"),
+        "dropped": base.get("dropped", {}),
+        "parameters": dict(study.parameters),
+        "published_n": published_n,
+        "differences": differences,
+        "frames": frames_meta,
+        "failed": failed,
+    }

@@ -1,0 +1,480 @@
+"""Study files: the TOML schema, parsing and validation.
+
+A study file names the analysis frame to build from the warehouse, its parameters, the analyses to
+run (each a registered design with options), optional sensitivity runs over a parameter, optional
+descriptive series, and the published numbers it reproduces. Every problem is a
+:class:`~sanctuary_lab.errors.SpecError` whose message names the file and the key.
+
+Schema (see ``docs/studies.md`` for the full description)::
+
+    [study]                      # required
+    title = "..."                # required
+    citation = "..."             # required
+    design = "..."               # short description of the design(s)
+    summary = "..."
+    identifies = "..."           # what the available data can identify
+    cannot_identify = "..."      # and what it cannot
+    caveats = ["...", ...]
+
+    [data]
+    frame = "county_cross_section"   # a builder in sanctuary_lab.studies.data.FRAMES
+    tables = ["counties", ...]       # warehouse tables used (documentation)
+
+    [parameters]                     # keyword arguments of the frame builder
+    decline_threshold = 0.01
+
+    [sample]                         # published sample, differences from ours
+    published_n = 2492
+    differences = ["..."]
+
+    [treatment]                      # rule in words, column name
+    [outcomes] / covariates          # free documentation, usable as {placeholders}
+
+    [[analysis]]
+    label = "{outcome}:adjusted"
+    design = "cross_section"         # a name in sanctuary_lab.designs.registry.designs()
+    outcomes = ["crime_per10k"]      # optional: one fit per outcome, {outcome} substituted
+    subset = "nchs_class == 1"       # optional pandas query on the frame
+    options = { outcome = "{outcome}", treatment = "sanctuary", covariates = "{covariates}" }
+
+    [[sensitivity]]
+    parameter = "decline_threshold"
+    values = [0.0, 0.05]
+    analyses = ["crime_per10k:adjusted"]
+
+    [[descriptive]]
+    name = "declines_by_year"
+    builder = "detainer_declines_by_year"  # a builder in sanctuary_lab.studies.data.DESCRIPTIVES
+    options = {}
+
+    [[published]]
+    quantity = "..."; value = -35.5; unit = "..."; source = "Table 1"
+    result = "crime_per10k:adjusted"; term = "sanctuary"
+
+    [multiverse]                     # parsed by sanctuary_lab.multiverse, ignored here
+
+Placeholders: a string option that is exactly ``"{name}"`` is replaced by the value of ``name``
+(keeping its type, e.g. a list of covariates); other strings are formatted with ``str.format``.
+Names come from ``[parameters]``, the top-level ``covariates``/``controls`` lists and ``outcome``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sanctuary_lab.errors import SpecError
+
+STUDY_SECTIONS = frozenset(
+    {
+        "study",
+        "data",
+        "parameters",
+        "sample",
+        "treatment",
+        "outcomes",
+        "covariates",
+        "controls",
+        "inference",
+        "analysis",
+        "sensitivity",
+        "descriptive",
+        "published",
+        "multiverse",
+    }
+)
+_STUDY_KEYS = frozenset(
+    {"id", "title", "citation", "design", "summary", "identifies", "cannot_identify", "caveats"}
+)
+_ANALYSIS_KEYS = frozenset({"label", "design", "outcomes", "subset", "options", "notes"})
+_SENSITIVITY_KEYS = frozenset({"parameter", "values", "analyses", "notes"})
+_DESCRIPTIVE_KEYS = frozenset({"name", "builder", "options", "notes"})
+_PUBLISHED_KEYS = frozenset(
+    {"quantity", "value", "unit", "source", "result", "term", "n", "notes", "scale"}
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One design fit (or one per outcome) declared by a study."""
+
+    label: str
+    design: str
+    options: dict[str, Any]
+    outcomes: tuple[str, ...] = ()
+    subset: str | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """Re-run some analyses with other values of one parameter."""
+
+    parameter: str
+    values: tuple[Any, ...]
+    analyses: tuple[str, ...]
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Descriptive:
+    """A descriptive series computed by a named builder."""
+
+    name: str
+    builder: str
+    options: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+
+
+@dataclass
+class Study:
+    """A parsed, validated study file.
+
+    Attributes
+    ----------
+    id
+        ``[study].id`` or the file stem.
+    path
+        The file it was read from.
+    raw
+        The whole TOML document as a dict (other sections, e.g. ``[multiverse]``, live here).
+    """
+
+    id: str
+    path: Path
+    title: str
+    citation: str
+    design: str
+    summary: str
+    identifies: str
+    cannot_identify: str
+    caveats: list[str]
+    frame: str | None
+    tables: list[str]
+    parameters: dict[str, Any]
+    sample: dict[str, Any]
+    treatment: dict[str, Any]
+    analyses: list[Analysis]
+    sensitivity: list[Sensitivity]
+    descriptive: list[Descriptive]
+    published: list[dict[str, Any]]
+    raw: dict[str, Any]
+
+    @property
+    def has_multiverse(self) -> bool:
+        return "multiverse" in self.raw
+
+    def context(self, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Names available to ``{placeholder}`` substitution."""
+        ctx: dict[str, Any] = {}
+        for key in ("covariates", "controls"):
+            if key in self.raw:
+                ctx[key] = self.raw[key]
+        outcomes = self.raw.get("outcomes")
+        if isinstance(outcomes, dict):
+            ctx.update({f"outcomes_{k}": v for k, v in outcomes.items()})
+        elif isinstance(outcomes, list):
+            ctx["outcomes"] = outcomes
+        ctx.update(self.parameters if parameters is None else parameters)
+        return ctx
+
+    def expanded_analyses(
+        self, parameters: dict[str, Any] | None = None
+    ) -> list[tuple[str, Analysis, dict[str, Any]]]:
+        """``(label, analysis, resolved options)`` for every fit, outcomes expanded."""
+        out = []
+        base = self.context(parameters)
+        for a in self.analyses:
+            for outcome in a.outcomes or (None,):
+                ctx = dict(base)
+                if outcome is not None:
+                    ctx["outcome"] = outcome
+                where = f"{self.path}: analysis {a.label!r}"
+                label = substitute(a.label, ctx, where)
+                out.append((label, a, substitute(a.options, ctx, where)))
+        return out
+
+
+def substitute(value: Any, ctx: dict[str, Any], where: str) -> Any:
+    """Replace ``{name}`` placeholders in strings, lists and dicts (see module docstring)."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped.startswith("{") and stripped.endswith("}") and stripped.count("{") == 1:
+            name = stripped[1:-1]
+            if name not in ctx:
+                raise SpecError(f"{where}: unknown placeholder {value!r}; known: {sorted(ctx)}")
+            return ctx[name]
+        try:
+            return value.format(**ctx)
+        except KeyError as exc:
+            raise SpecError(
+                f"{where}: unknown placeholder {{{exc.args[0]}}} in {value!r}; known: {sorted(ctx)}"
+            ) from None
+        except (IndexError, ValueError) as exc:
+            raise SpecError(f"{where}: bad placeholder in {value!r}: {exc}") from None
+    if isinstance(value, list):
+        return [substitute(v, ctx, where) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, ctx, where) for k, v in value.items()}
+    return value
+
+
+def studies_dir() -> Path:
+    """The folder holding the bundled study files."""
+    return Path(str(resources.files("sanctuary_lab.studies")))
+
+
+def bundled_study_paths() -> list[Path]:
+    """Bundled study TOML files, sorted by name."""
+    return sorted(studies_dir().glob("*.toml"))
+
+
+def _err(path: Path, key: str, message: str) -> SpecError:
+    return SpecError(f"{path}: key '{key}': {message}")
+
+
+def _str(doc: dict[str, Any], key: str, path: Path, prefix: str, required: bool = False) -> str:
+    if key not in doc:
+        if required:
+            raise _err(path, f"{prefix}{key}", "is required (a string)")
+        return ""
+    value = doc[key]
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise _err(path, f"{prefix}{key}", f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _table(doc: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise _err(path, key, f"must be a table ([{key}]), got {type(value).__name__}")
+    return value
+
+
+def _array_of_tables(doc: dict[str, Any], key: str, path: Path) -> list[dict[str, Any]]:
+    value = doc.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _err(path, key, f"must be an array of tables ([[{key}]])")
+    return value
+
+
+def _unknown(entry: dict[str, Any], allowed: frozenset[str], path: Path, prefix: str) -> None:
+    extra = sorted(set(entry) - allowed)
+    if extra:
+        raise _err(path, f"{prefix}{extra[0]}", f"unknown key; allowed keys: {sorted(allowed)}")
+
+
+def _parse_analysis(entry: dict[str, Any], i: int, path: Path, known: set[str] | None) -> Analysis:
+    prefix = f"analysis[{i}]."
+    _unknown(entry, _ANALYSIS_KEYS, path, prefix)
+    label = _str(entry, "label", path, prefix, required=True)
+    design = _str(entry, "design", path, prefix, required=True)
+    if known is not None and design not in known:
+        raise _err(
+            path, f"{prefix}design", f"unknown design {design!r}; choose one of {sorted(known)}"
+        )
+    options = entry.get("options", {})
+    if not isinstance(options, dict):
+        raise _err(path, f"{prefix}options", "must be an inline table of design options")
+    outcomes = entry.get("outcomes", [])
+    if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
+        raise _err(path, f"{prefix}outcomes", "must be a list of column names")
+    if len(outcomes) > 1 and "{outcome}" not in label:
+        raise _err(
+            path, f"{prefix}label", "must contain {outcome} when several outcomes are listed"
+        )
+    subset = entry.get("subset")
+    if subset is not None and not isinstance(subset, str):
+        raise _err(path, f"{prefix}subset", "must be a pandas query string")
+    return Analysis(label, design, options, tuple(outcomes), subset, str(entry.get("notes", "")))
+
+
+def parse_study(path: str | Path, check_designs: bool = True) -> Study:
+    """Read and validate one study file.
+
+    Parameters
+    ----------
+    path
+        The TOML file.
+    check_designs
+        Check that each analysis names a registered design.
+
+    Raises
+    ------
+    SpecError
+        Naming the file and the offending key.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: study file not found")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text") from None
+    extra = sorted(set(doc) - STUDY_SECTIONS)
+    if extra:
+        raise _err(path, extra[0], f"unknown section; allowed: {sorted(STUDY_SECTIONS)}")
+    if "study" not in doc:
+        raise _err(path, "study", "missing [study] section (title, citation, ...)")
+    meta = _table(doc, "study", path)
+    _unknown(meta, _STUDY_KEYS, path, "study.")
+    study_id = _str(meta, "id", path, "study.") or path.stem
+    caveats = meta.get("caveats", [])
+    if not isinstance(caveats, list) or not all(isinstance(c, str) for c in caveats):
+        raise _err(path, "study.caveats", "must be a list of strings")
+
+    data = _table(doc, "data", path)
+    frame = data.get("frame")
+    if frame is not None:
+        from sanctuary_lab.studies.data import FRAMES
+
+        if frame not in FRAMES:
+            raise _err(
+                path, "data.frame", f"unknown frame {frame!r}; choose one of {sorted(FRAMES)}"
+            )
+    tables = data.get("tables", [])
+    if not isinstance(tables, list):
+        raise _err(path, "data.tables", "must be a list of warehouse table names")
+    parameters = _table(doc, "parameters", path)
+    if frame is not None:
+        _check_parameters(frame, parameters, path)
+
+    known = None
+    if check_designs:
+        from sanctuary_lab.designs.registry import designs
+
+        known = set(designs())
+    analyses = [
+        _parse_analysis(e, i, path, known)
+        for i, e in enumerate(_array_of_tables(doc, "analysis", path))
+    ]
+    if analyses and frame is None:
+        raise _err(path, "data.frame", "is required when the study declares [[analysis]] entries")
+
+    sensitivity = []
+    for i, e in enumerate(_array_of_tables(doc, "sensitivity", path)):
+        prefix = f"sensitivity[{i}]."
+        _unknown(e, _SENSITIVITY_KEYS, path, prefix)
+        param = _str(e, "parameter", path, prefix, required=True)
+        if param not in parameters:
+            raise _err(
+                path, f"{prefix}parameter", f"{param!r} is not in [parameters] {sorted(parameters)}"
+            )
+        values = e.get("values")
+        if not isinstance(values, list) or not values:
+            raise _err(path, f"{prefix}values", "must be a non-empty list of parameter values")
+        names = e.get("analyses", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise _err(path, f"{prefix}analyses", "must be a list of analysis labels")
+        sensitivity.append(Sensitivity(param, tuple(values), tuple(names), str(e.get("notes", ""))))
+
+    descriptive = []
+    for i, e in enumerate(_array_of_tables(doc, "descriptive", path)):
+        prefix = f"descriptive[{i}]."
+        _unknown(e, _DESCRIPTIVE_KEYS, path, prefix)
+        from sanctuary_lab.studies.data import DESCRIPTIVES
+
+        name = _str(e, "name", path, prefix, required=True)
+        builder = _str(e, "builder", path, prefix, required=True)
+        if builder not in DESCRIPTIVES:
+            raise _err(
+                path,
+                f"{prefix}builder",
+                f"unknown builder {builder!r}; choose one of {sorted(DESCRIPTIVES)}",
+            )
+        options = e.get("options", {})
+        if not isinstance(options, dict):
+            raise _err(path, f"{prefix}options", "must be an inline table")
+        descriptive.append(Descriptive(name, builder, options, str(e.get("notes", ""))))
+
+    published = _array_of_tables(doc, "published", path)
+    for i, e in enumerate(published):
+        prefix = f"published[{i}]."
+        _unknown(e, _PUBLISHED_KEYS, path, prefix)
+        _str(e, "quantity", path, prefix, required=True)
+        if "value" in e and not isinstance(e["value"], (int, float)):
+            raise _err(path, f"{prefix}value", f"must be a number, got {e['value']!r}")
+
+    if not analyses and not descriptive and "multiverse" not in doc:
+        raise _err(
+            path, "analysis", "the study declares nothing to run ([[analysis]] or [[descriptive]])"
+        )
+
+    study = Study(
+        id=study_id,
+        path=path,
+        title=_str(meta, "title", path, "study.", required=True),
+        citation=_str(meta, "citation", path, "study.", required=True),
+        design=_str(meta, "design", path, "study."),
+        summary=_str(meta, "summary", path, "study."),
+        identifies=_str(meta, "identifies", path, "study."),
+        cannot_identify=_str(meta, "cannot_identify", path, "study."),
+        caveats=list(caveats),
+        frame=frame,
+        tables=list(tables),
+        parameters=dict(parameters),
+        sample=_table(doc, "sample", path),
+        treatment=_table(doc, "treatment", path),
+        analyses=analyses,
+        sensitivity=sensitivity,
+        descriptive=descriptive,
+        published=published,
+        raw=doc,
+    )
+    labels = [label for label, _, _ in study.expanded_analyses()]
+    dupes = sorted({lab for lab in labels if labels.count(lab) > 1})
+    if dupes:
+        raise _err(path, "analysis", f"duplicate analysis label(s) {dupes}; labels must be unique")
+    for i, s in enumerate(sensitivity):
+        missing = [n for n in s.analyses if n not in labels]
+        if missing:
+            raise _err(
+                path, f"sensitivity[{i}].analyses", f"unknown label(s) {missing}; labels: {labels}"
+            )
+    return study
+
+
+def _check_parameters(frame: str, parameters: dict[str, Any], path: Path) -> None:
+    """Parameters must be keyword arguments the frame builder accepts."""
+    import inspect
+
+    from sanctuary_lab.studies.data import FRAMES
+
+    sig = inspect.signature(FRAMES[frame])
+    accepted = [n for n, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY]
+    for key in parameters:
+        if key not in accepted:
+            raise _err(
+                path,
+                f"parameters.{key}",
+                f"frame {frame!r} takes no parameter {key!r}; it takes {accepted}",
+            )
+
+
+def resolve_study_path(id_or_path: str | Path) -> Path:
+    """A bundled study id, or a path to a user's TOML file."""
+    text = str(id_or_path)
+    candidate = Path(text).expanduser()
+    if text.endswith(".toml") or candidate.is_file():
+        if not candidate.is_file():
+            raise SpecError(f"{candidate}: study file not found")
+        return candidate
+    for p in bundled_study_paths():
+        if p.stem == text:
+            return p
+    for p in bundled_study_paths():
+        try:
+            doc = tomllib.loads(p.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError:
+            continue
+        if doc.get("study", {}).get("id") == text:
+            return p
+    known = [p.stem for p in bundled_study_paths()]
+    raise SpecError(
+        f"unknown study {text!r}; run `sanctuary-lab studies` to list them ({', '.join(known)}) or pass a .toml path"
+    )
