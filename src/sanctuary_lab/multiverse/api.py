@@ -1,0 +1,227 @@
+"""Public entry point: :func:`run_multiverse` and :class:`MultiverseResult`.
+
+Joint inference follows Simonsohn, Simmons & Nelson (2020): descriptive shares over the curve
+(same sign as the median, significant, significant in the dominant direction) and a permutation
+test under the null. Each permutation reassigns whole treatment paths across units
+(:func:`~sanctuary_lab.multiverse.frame.permute_treatment`) and re-runs every linear spec; the
+p-values are ``(1 + #{permuted stat >= observed stat}) / (1 + n_perm)`` for ``|median estimate|``
+and for the share of specs significant in the dominant direction. Non-linear estimators are left
+out of the permutation curves (they are too slow to re-run hundreds of times); wild-bootstrap
+specs use ``perm_bootstrap_draws`` draws inside the permutations.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sanctuary_lab.errors import SpecError
+from sanctuary_lab.multiverse.backends import LocalBackend, get_backend
+from sanctuary_lab.multiverse.engine import curve_stats, run_curve
+from sanctuary_lab.multiverse.frame import load_frame, permute_treatment, prepare_frame
+from sanctuary_lab.multiverse.schema import DIMENSIONS, MultiverseSpec, load_multiverse
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class MultiverseResult:
+    """A specification curve and its joint inference.
+
+    Attributes
+    ----------
+    study_id
+        Study file stem.
+    table
+        One row per spec: ``spec_id``, one column per dimension (choice label), ``estimate``,
+        ``std_error``, ``ci_low``, ``ci_high``, ``p_value``, ``n_obs``, ``n_clusters`` and
+        ``skipped`` ('' when the spec ran, else the reason).
+    stats
+        Curve statistics (:func:`~sanctuary_lab.multiverse.engine.curve_stats`).
+    permutations
+        One row of curve statistics per permutation of the treatment.
+    meta
+        Run settings: alpha, seed, draws, backend, base spec, dimension names.
+    """
+
+    study_id: str
+    table: pd.DataFrame
+    stats: dict[str, float]
+    permutations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """n_specs, shares, median estimate and permutation p-values."""
+        out: dict[str, Any] = {
+            "study_id": self.study_id,
+            "n_specs": int(len(self.table)),
+            "n_skipped": int((self.table["skipped"] != "").sum()),
+            **self.stats,
+            "n_perm": int(len(self.permutations)),
+            "perm_p_median": np.nan,
+            "perm_p_share_significant_same_sign": np.nan,
+        }
+        if len(self.permutations):
+            perm = self.permutations
+            n = len(perm)
+            med = abs(self.stats["median_estimate"])
+            share = self.stats["share_significant_same_sign"]
+            out["perm_p_median"] = (1 + int((perm["median_estimate"].abs() >= med).sum())) / (1 + n)
+            out["perm_p_share_significant_same_sign"] = (
+                1 + int((perm["share_significant_same_sign"] >= share).sum())
+            ) / (1 + n)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        table = self.table.copy()
+        for d in DIMENSIONS:
+            if d in table:
+                table[d] = table[d].astype(str)
+        records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        return _clean(
+            {
+                "study_id": self.study_id,
+                "summary": self.summary(),
+                "meta": self.meta,
+                "specs": records,
+                "permutations": self.permutations.to_dict(orient="records"),
+            }
+        )
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), default=_default, **kwargs)
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return None if math.isnan(float(obj)) else float(obj)
+    return str(obj)
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
+        return None
+    if isinstance(obj, np.floating):
+        return _clean(float(obj))
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def study_path(study: str | Path) -> Path:
+    """A study id (bundled file stem) or a path to a study TOML file."""
+    p = Path(study)
+    if p.suffix == ".toml" or p.is_file():
+        if not p.is_file():
+            raise SpecError(f"{p}: study file not found")
+        return p
+    from sanctuary_lab.studies.spec import bundled_study_paths
+
+    for cand in bundled_study_paths():
+        if cand.stem == str(study):
+            return cand
+    known = [c.stem for c in bundled_study_paths()]
+    raise SpecError(f"unknown study {study!r}; bundled studies: {known}")
+
+
+def _perm_task(args: tuple[MultiverseSpec, pd.DataFrame, int]) -> dict[str, float]:
+    mv, frame, index = args
+    rng = np.random.default_rng([mv.seed, 7919, index])
+    permuted = permute_treatment(mv, frame, rng)
+    table = run_curve(
+        mv, permuted, LocalBackend(workers=1), draws=mv.perm_bootstrap_draws, linear_only=True
+    )
+    return {"permutation": index, **curve_stats(table, mv.alpha)}
+
+
+def run_multiverse_frame(
+    mv: MultiverseSpec,
+    frame: pd.DataFrame,
+    backend: str | Any = "local",
+    *,
+    n_perm: int | None = None,
+    progress: Progress | None = None,
+    study_id: str = "",
+    on_chunk: Callable[[int], None] | None = None,
+) -> MultiverseResult:
+    """Run a parsed multiverse on an analysis frame already in memory (tests, benchmarks)."""
+    frame = prepare_frame(mv, frame)
+    own = isinstance(backend, str)
+    be = get_backend(backend) if isinstance(backend, str) else backend
+    n_perm = mv.n_perm if n_perm is None else n_perm
+    if n_perm < 0:
+        raise SpecError(f"n_perm must be >= 0, got {n_perm}")
+    try:
+        step = (lambda done, total: progress("specs", done, total)) if progress else None
+        table = run_curve(mv, frame, be, progress=step, on_chunk=on_chunk)
+        stats = curve_stats(table, mv.alpha)
+        perms = []
+        items = ((mv, frame, i) for i in range(n_perm))
+        for i, row in enumerate(be.map(_perm_task, items)):
+            perms.append(row)
+            if progress:
+                progress("permutations", i + 1, n_perm)
+    finally:
+        if own:
+            be.close()
+    meta = {
+        "alpha": mv.alpha,
+        "seed": mv.seed,
+        "bootstrap_draws": mv.bootstrap_draws,
+        "bootstrap_weights": mv.bootstrap_weights,
+        "perm_bootstrap_draws": mv.perm_bootstrap_draws,
+        "backend": be.name,
+        "dimensions": {d: [c.label for c in mv.dimensions[d]] for d in DIMENSIONS},
+        "base": mv.base,
+        "unit": mv.unit,
+        "time": mv.time,
+        "cluster": mv.cluster,
+    }
+    return MultiverseResult(study_id, table, stats, pd.DataFrame(perms), meta)
+
+
+def run_multiverse(
+    study_id_or_path: str | Path,
+    warehouse: str | Path,
+    backend: str | Any = "local",
+    progress: Progress | None = None,
+    *,
+    n_perm: int | None = None,
+) -> MultiverseResult:
+    """Run the ``[multiverse]`` of a study on a warehouse.
+
+    Parameters
+    ----------
+    study_id_or_path
+        Bundled study id (file stem) or a path to a study TOML file.
+    warehouse
+        The DuckDB warehouse built by ``sanctuary-lab build``.
+    backend
+        ``"local"`` (processes), ``"dask"`` (LocalCluster, or pass a backend object wrapping a
+        ``distributed.Client``), ``"gpu"`` (CuPy).
+    progress
+        Called with (stage, done, total); stage is ``"specs"`` or ``"permutations"``.
+    n_perm
+        Permutations for the joint test (default: the study's ``n_perm``).
+    """
+    from sanctuary_lab.designs.registry import designs
+
+    path = study_path(study_id_or_path)
+    mv = load_multiverse(path, set(designs()))
+    frame = load_frame(mv, warehouse)
+    return run_multiverse_frame(
+        mv, frame, backend, n_perm=n_perm, progress=progress, study_id=path.stem
+    )

@@ -1,0 +1,370 @@
+"""Run a specification curve: plan chunks of specs into tasks, execute them on a backend.
+
+Linear specifications (``estimator = "ols"``) are grouped into blocks (same sample, years,
+fixed effects, weights and missing-value pattern) and each block is one :class:`LinearTask`
+solved by the batch kernel; other estimators become one :class:`DesignTask` per spec, fitted
+through the design registry. Specs that cannot run are recorded with the reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sanctuary_lab.multiverse.kernel import prepare_block, solve_specs
+from sanctuary_lab.multiverse.schema import DIMENSIONS, LINEAR, MultiverseSpec, Spec, chunks
+from sanctuary_lab.multiverse.wild import draw_weights, wild_pvalues
+
+RESULT_COLUMNS = (
+    "estimate",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_obs",
+    "n_clusters",
+    "skipped",
+)
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class LinearTask:
+    """One block of linear specs: the block's data and the specs to solve on it."""
+
+    key: str
+    columns: dict[str, np.ndarray]
+    fixed_effects: list[np.ndarray]
+    weights: np.ndarray | None
+    cluster: np.ndarray | None
+    specs: list[tuple[int, str, tuple[str, ...], str]]  # spec_id, outcome, regressors, inference
+    draws: int
+    weights_type: str
+    seed: int
+
+
+@dataclass
+class DesignTask:
+    """One non-linear spec fitted through the design registry."""
+
+    spec_id: int
+    design: str
+    options: dict[str, Any]
+    data: pd.DataFrame
+    term: str | None
+
+
+def _row(spec_id: int, **kw: Any) -> dict[str, Any]:
+    row = dict.fromkeys(RESULT_COLUMNS, np.nan)
+    row["skipped"] = ""
+    row.update(kw)
+    row["spec_id"] = spec_id
+    return row
+
+
+def run_linear_task(task: LinearTask, xp: Any = np) -> list[dict[str, Any]]:
+    """Solve every spec of one block; one result row per spec."""
+    try:
+        block = prepare_block(task.columns, task.fixed_effects, task.weights, task.cluster)
+    except Exception as exc:  # noqa: BLE001 - reported per spec, the curve goes on
+        return [_row(s[0], skipped=f"block failed: {exc}") for s in task.specs]
+    rows: list[dict[str, Any]] = []
+    groups: dict[tuple[str, int], list[tuple[int, str, tuple[str, ...], str]]] = defaultdict(list)
+    for s in task.specs:
+        groups[(s[3], len(s[2]))].append(s)
+    v = None
+    for (inference, k), specs in groups.items():
+        ids = [s[0] for s in specs]
+        kk = k + int(block.intercept)
+        df_k_room = block.n_obs - (kk + block.k_fe_adj)
+        if df_k_room <= 0:
+            rows += [
+                _row(
+                    i,
+                    skipped=f"only {block.n_obs} observations for {kk + block.k_fe_adj} parameters",
+                )
+                for i in ids
+            ]
+            continue
+        if inference in ("crv1", "wild") and (block.n_clusters or 0) < 2:
+            rows += [_row(i, skipped="fewer than 2 clusters in the sample") for i in ids]
+            continue
+        y = np.array([block.index[s[1]] for s in specs])
+        xs = np.array([[block.index[c] for c in s[2]] for s in specs])
+        res = solve_specs(block, y, xs, "crv1" if inference == "wild" else inference, xp=xp)
+        with np.errstate(invalid="ignore"):
+            p = 2 * stats.t.sf(np.abs(res.t_stat), res.df_t)
+        if inference == "wild" and res.ok.any():
+            if v is None:
+                v = draw_weights(
+                    block.n_clusters or 0, task.draws, task.weights_type, task.seed, task.key
+                )  # type: ignore[arg-type]
+            okx = np.flatnonzero(res.ok)
+            p[okx] = wild_pvalues(block, y[okx], xs[okx], v, xp=xp)
+        crit = stats.t.ppf(0.975, res.df_t)
+        n_cl = block.n_clusters if inference in ("crv1", "wild") else np.nan
+        for j, i in enumerate(ids):
+            if not res.ok[j]:
+                rows.append(_row(i, skipped=res.problem[j], n_obs=block.n_obs))
+                continue
+            e, se = float(res.estimate[j]), float(res.std_error[j])
+            rows.append(
+                _row(
+                    i,
+                    estimate=e,
+                    std_error=se,
+                    ci_low=e - crit[j] * se,
+                    ci_high=e + crit[j] * se,
+                    p_value=float(p[j]),
+                    n_obs=block.n_obs,
+                    n_clusters=n_cl,
+                )
+            )
+    return rows
+
+
+def run_design_task(task: DesignTask) -> list[dict[str, Any]]:
+    """Fit one spec through the design registry and keep the reported term."""
+    from sanctuary_lab.designs.registry import spec_from_dict
+
+    try:
+        result = spec_from_dict(task.design, task.options).fit(task.data)
+        tidy = result.tidy()
+        row = tidy.loc[tidy["term"] == task.term] if task.term else tidy.head(1)
+        if row.empty:
+            return [_row(task.spec_id, skipped=f"{task.design} reported no term {task.term!r}")]
+        r = row.iloc[0]
+        return [
+            _row(
+                task.spec_id,
+                **{
+                    c: float(r[c])
+                    for c in ("estimate", "std_error", "ci_low", "ci_high", "p_value")
+                },
+                n_obs=float(r["n_obs"]),
+                n_clusters=float(r["n_clusters"]),
+            )
+        ]
+    except Exception as exc:  # noqa: BLE001 - a failing spec is reported, not fatal
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return [_row(task.spec_id, skipped=f"{task.design} failed: {msg}")]
+
+
+_FE = {"unit+time": ("unit", "time"), "unit": ("unit",), "time": ("time",), "none": ()}
+
+
+class Planner:
+    """Turns chunks of specs into tasks for one (possibly permuted) analysis frame."""
+
+    def __init__(self, mv: MultiverseSpec, frame: pd.DataFrame, draws: int) -> None:
+        self.mv = mv
+        self.frame = frame
+        self.draws = draws
+        self._masks: dict[tuple[str, str, str], np.ndarray] = {}
+
+    def _sample_mask(self, spec: Spec) -> np.ndarray:
+        key = (spec.label("sample"), spec.label("years"), spec.label("weights"))
+        if key not in self._masks:
+            df, mv = self.frame, self.mv
+            mask = df[mv.unit].notna() & df[mv.time].notna()
+            if mv.cluster:
+                mask &= df[mv.cluster].notna()
+            q = spec.value("sample")
+            if q:
+                mask &= df.index.isin(df.query(q).index)
+            yrs = spec.value("years")
+            if yrs is not None:
+                mask &= df[mv.time].between(yrs[0], yrs[1])
+            w = spec.value("weights")
+            if w is not None:
+                mask &= df[w].notna() & (df[w] > 0)
+            self._masks[key] = mask.to_numpy()
+        return self._masks[key]
+
+    def plan(
+        self, chunk: list[Spec]
+    ) -> tuple[list[dict[str, Any]], list[LinearTask], list[DesignTask]]:
+        mv, df = self.mv, self.frame
+        skipped: list[dict[str, Any]] = []
+        groups: dict[tuple, list[Spec]] = defaultdict(list)
+        designs: list[DesignTask] = []
+        for spec in chunk:
+            reason = mv.excluded(spec)
+            inference = spec.value("inference")
+            if reason is None and inference in ("crv1", "wild") and not mv.cluster:
+                reason = f"inference {inference!r} needs [multiverse] cluster"
+            est = spec.value("estimator")
+            tmpl = mv.designs.get(est)
+            if reason is None and tmpl is not None:
+                if tmpl.binary_treatment and spec.value("treatment")[1] is None:
+                    col = spec.value("treatment")[2]
+                    vals = set(pd.unique(df[col].dropna()))
+                    if not vals <= {0.0, 1.0}:
+                        reason = f"{est} needs a 0/1 treatment; {col!r} is continuous"
+                if reason is None and spec.label("fixed_effects") not in tmpl.fixed_effects:
+                    reason = f"{est} does not use fixed effects {spec.label('fixed_effects')!r}"
+            if reason is not None:
+                skipped.append(_row(spec.spec_id, skipped=reason))
+                continue
+            mask = self._sample_mask(spec)
+            if est != LINEAR:
+                designs.append(self._design_task(spec, mask))
+                continue
+            used = [spec.value("outcome")[2], spec.value("treatment")[2], *spec.value("covariates")]
+            sub = df.loc[mask, used]
+            na_key = tuple(sorted(c for c in used if sub[c].isna().any()))
+            key = (
+                spec.label("sample"),
+                spec.label("years"),
+                spec.label("fixed_effects"),
+                spec.label("weights"),
+                na_key,
+            )
+            groups[key].append(spec)
+        return skipped, [self._linear_task(k, specs) for k, specs in groups.items()], designs
+
+    def _linear_task(self, key: tuple, specs: list[Spec]) -> LinearTask:
+        mv, df = self.mv, self.frame
+        mask = self._sample_mask(specs[0]).copy()
+        for c in key[4]:
+            mask &= df[c].notna().to_numpy()
+        sub = df.loc[mask]
+        cols: dict[str, None] = {}
+        entries = []
+        for s in specs:
+            y, t = s.value("outcome")[2], s.value("treatment")[2]
+            xs = (t, *s.value("covariates"))
+            cols.update(dict.fromkeys((y, *xs)))
+            entries.append((s.spec_id, y, xs, s.value("inference")))
+        fe = [
+            sub[mv.unit if f == "unit" else mv.time].to_numpy()
+            for f in _FE[specs[0].label("fixed_effects")]
+        ]
+        w = specs[0].value("weights")
+        return LinearTask(
+            key="|".join(map(str, key)),
+            columns={c: sub[c].to_numpy(dtype=np.float64) for c in cols},
+            fixed_effects=fe,
+            weights=None if w is None else sub[w].to_numpy(dtype=np.float64),
+            cluster=None if not mv.cluster else sub[mv.cluster].to_numpy(),
+            specs=entries,
+            draws=self.draws,
+            weights_type=mv.bootstrap_weights,
+            seed=mv.seed,
+        )
+
+    def _design_task(self, spec: Spec, mask: np.ndarray) -> DesignTask:
+        from sanctuary_lab.studies.spec import substitute
+
+        mv = self.mv
+        tmpl = mv.designs[spec.value("estimator")]
+        ctx = {
+            "outcome": spec.value("outcome")[2],
+            "treatment": spec.value("treatment")[2],
+            "covariates": list(spec.value("covariates")),
+            "unit": mv.unit,
+            "time": mv.time,
+            "cluster": mv.cluster,
+            "weights": spec.value("weights"),
+            "inference": spec.value("inference"),
+            "draws": self.draws,
+            "seed": mv.seed,
+        }
+        options = substitute(tmpl.options, ctx, f"{mv.source}: multiverse.designs.{tmpl.name}")
+        return DesignTask(spec.spec_id, tmpl.name, options, self.frame.loc[mask].copy(), tmpl.term)
+
+
+def run_curve(
+    mv: MultiverseSpec,
+    frame: pd.DataFrame,
+    backend: Any,
+    *,
+    draws: int | None = None,
+    linear_only: bool = False,
+    progress: Progress | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Run every spec of the product; one row per spec (choice labels + results).
+
+    Parameters
+    ----------
+    mv
+        Parsed multiverse section.
+    frame
+        Prepared analysis frame (:func:`~sanctuary_lab.multiverse.frame.prepare_frame`).
+    backend
+        An execution backend (:mod:`sanctuary_lab.multiverse.backends`).
+    draws
+        Wild-bootstrap draws per spec (default: ``mv.bootstrap_draws``).
+    linear_only
+        Skip non-linear estimators (used by the permutation test).
+    progress
+        Called with (specs done, total) after each chunk.
+    on_chunk
+        Called with the size of each chunk as it is planned (streaming checks).
+    """
+    planner = Planner(mv, frame, mv.bootstrap_draws if draws is None else draws)
+    total = mv.n_specs
+    done = 0
+    parts: list[pd.DataFrame] = []
+    for chunk in chunks(mv.specs(), mv.chunk_size):
+        if on_chunk is not None:
+            on_chunk(len(chunk))
+        skipped, linear, designs = planner.plan(chunk)
+        if linear_only:
+            skipped += [
+                _row(t.spec_id, skipped="not linear (left out of the permutation)") for t in designs
+            ]
+            designs = []
+        rows = list(skipped)
+        for out in backend.map(run_linear_task, linear, linear=True):
+            rows += out
+        for out in backend.map(run_design_task, designs):
+            rows += out
+        part = pd.DataFrame(rows).set_index("spec_id").reindex([s.spec_id for s in chunk])
+        labels = {d: [s.label(d) for s in chunk] for d in DIMENSIONS}
+        part = pd.concat(
+            [pd.DataFrame(labels, index=part.index), part[list(RESULT_COLUMNS)]], axis=1
+        )
+        parts.append(part)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, total)
+    table = pd.concat(parts).rename_axis("spec_id").reset_index()
+    for d in DIMENSIONS:
+        table[d] = table[d].astype("category")
+    return table
+
+
+def curve_stats(table: pd.DataFrame, alpha: float) -> dict[str, float]:
+    """Simonsohn-style descriptive statistics of one curve."""
+    ok = table.loc[table["skipped"].eq("") & table["estimate"].notna()]
+    est, p = ok["estimate"].to_numpy(), ok["p_value"].to_numpy()
+    n = len(est)
+    if n == 0:
+        return {"n_estimated": 0, "median_estimate": np.nan, "share_positive": np.nan,
+                "share_same_sign": np.nan, "share_significant": np.nan,
+                "share_significant_same_sign": np.nan}  # fmt: skip
+    med = float(np.median(est))
+    sign = np.sign(med) if med != 0 else 1.0
+    same = np.sign(est) == sign
+    sig = p < alpha
+    return {
+        "n_estimated": n,
+        "median_estimate": med,
+        "share_positive": float(np.mean(est > 0)),
+        "share_same_sign": float(np.mean(same)),
+        "share_significant": float(np.mean(sig)),
+        "share_significant_same_sign": float(np.mean(sig & same)),
+    }
+
+
+def iter_permutations(n_perm: int) -> Iterator[int]:
+    """Permutation indices 0..n_perm-1 (each seeds its own generator)."""
+    yield from range(n_perm)

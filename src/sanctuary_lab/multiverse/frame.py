@@ -1,0 +1,103 @@
+"""The analysis frame of a multiverse: loading it, derived columns, treatment permutation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sanctuary_lab.errors import SpecError
+from sanctuary_lab.multiverse.schema import MultiverseSpec
+
+
+def load_frame(spec: MultiverseSpec, warehouse: str | Path) -> pd.DataFrame:
+    """Run the section's ``sql`` (or read its ``table``) on the warehouse, read-only."""
+    import duckdb
+
+    path = Path(warehouse)
+    if not path.is_file():
+        raise SpecError(f"{path}: warehouse not found; build it with `sanctuary-lab build`")
+    query = spec.sql or f'SELECT * FROM "{spec.table}"'
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        df = con.execute(query).df()
+    except duckdb.Error as exc:
+        msg = str(exc).splitlines()[0]
+        raise SpecError(f"{spec.source}: multiverse data query failed on {path}: {msg}") from None
+    finally:
+        con.close()
+    if df.empty:
+        raise SpecError(f"{spec.source}: multiverse data query returned no rows from {path}")
+    return df
+
+
+def prepare_frame(spec: MultiverseSpec, df: pd.DataFrame) -> pd.DataFrame:
+    """Check the columns the dimensions name and add derived outcome / treatment columns.
+
+    ``log(col)`` outcomes are ``log`` of positive values (non-positive -> missing, so those rows
+    drop out of that spec's sample); threshold treatments are ``1.0 * (col >= threshold)`` with
+    missing values kept missing.
+    """
+    needed = {spec.unit, spec.time} | ({spec.cluster} if spec.cluster else set())
+    for cols in spec.columns().values():
+        needed |= cols
+    missing = sorted(c for c in needed if c not in df.columns)
+    if missing:
+        raise SpecError(
+            f"{spec.source}: multiverse column(s) {missing} not in the data; "
+            f"available: {', '.join(map(str, df.columns))}"
+        )
+    out = df.copy()
+    new: dict[str, pd.Series] = {}
+    for c in spec.dimensions["outcome"]:
+        col, transform, name = c.value
+        if name in out.columns or name in new:
+            continue
+        x = pd.to_numeric(out[col], errors="coerce").astype("float64")
+        if transform == "log":
+            x = np.log(x.where(x > 0))
+        new[name] = x
+    for c in spec.dimensions["treatment"]:
+        col, thr, name = c.value
+        if name in out.columns or name in new:
+            continue
+        x = pd.to_numeric(out[col], errors="coerce").astype("float64")
+        new[name] = x if thr is None else (x >= thr).astype("float64").where(x.notna())
+    if new:
+        out = out.assign(**new)
+    numeric = {c.value[2] for c in spec.dimensions["outcome"]}
+    numeric |= {c.value[2] for c in spec.dimensions["treatment"]}
+    for c in spec.dimensions["covariates"]:
+        numeric |= set(c.value)
+    numeric |= spec.columns()["weights"]
+    for c in sorted(numeric):
+        if not pd.api.types.is_numeric_dtype(out[c]):
+            conv = pd.to_numeric(out[c], errors="coerce")
+            if conv.notna().sum() < out[c].notna().sum():
+                raise SpecError(f"{spec.source}: multiverse column {c!r} must be numeric")
+            out[c] = conv
+        out[c] = out[c].astype("float64")
+    return out
+
+
+def permute_treatment(
+    spec: MultiverseSpec, df: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Reassign whole treatment paths across units (unit i gets unit pi(i)'s path by time).
+
+    Keeps each path's timing and the time distribution of treatment, and breaks its link with
+    the outcomes: the null of no effect. Unit-time cells that the donor unit lacks become missing
+    (balanced panels are unaffected).
+    """
+    cols = sorted({c.value[0] for c in spec.dimensions["treatment"]})
+    units = pd.unique(df[spec.unit])
+    donor = dict(zip(units, rng.permutation(units), strict=True))
+    paths = df[[spec.unit, spec.time, *cols]].drop_duplicates([spec.unit, spec.time])
+    paths = paths.rename(columns={spec.unit: "__donor"})
+    derived = [c.value[2] for c in spec.dimensions["treatment"]]
+    drop = [c for c in dict.fromkeys(cols + derived) if c in df.columns]
+    base = df.drop(columns=drop).assign(__donor=df[spec.unit].map(donor))
+    out = base.merge(paths, on=["__donor", spec.time], how="left").drop(columns="__donor")
+    out.index = df.index
+    return prepare_frame(spec, out)
