@@ -144,13 +144,14 @@ class TWFESpec:
         if self.family == "poisson" and (df["_y"] < 0).any():
             raise SpecError(f"{what}: PPML needs a non-negative outcome; {self.outcome!r} has < 0")
         check_treatment_varies(df, "_d", what)
-        if (
-            df.groupby(self.unit)["_d"].nunique().max() < 2
-            and df.groupby(self.time)["_d"].nunique().max() < 2
-        ):
+        within_unit = df.groupby(self.unit)["_d"].nunique().max() >= 2
+        within_time = df.groupby(self.time)["_d"].nunique().max() >= 2
+        if not (within_unit and within_time):
+            absorbed, col = ("unit", self.unit) if not within_unit else ("time", self.time)
             raise SpecError(
-                f"{what}: treatment {self.treatment!r} varies neither within units nor within "
-                "periods; the unit and time effects absorb it"
+                f"{what}: treatment {self.treatment!r} is collinear with the fixed effects: it "
+                f"never changes within a {absorbed} ({col}), so the {absorbed} effects absorb "
+                "it; use a cross-section design instead"
             )
         if df.duplicated([self.unit, self.time]).any():
             n = int(df.duplicated([self.unit, self.time]).sum())

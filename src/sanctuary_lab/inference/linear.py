@@ -126,7 +126,15 @@ class LinearModel:
             data, warnings = drop_missing(data, [cluster], what)
         g = None if not cluster or inference in ("hc1", "iid", "ri") else data[cluster].nunique()
         warnings += check_clusters(int(g or 0), inference, what) if g is not None else []
-        fit = self.pyfixest_fit(inference, cluster, data)
+        try:
+            fit = self.pyfixest_fit(inference, cluster, data)
+        except ValueError as exc:
+            if "collinear" not in str(exc):
+                raise
+            raise SpecError(
+                f"{what}: all regressors are collinear with the fixed effects; the treatment "
+                "needs variation within units and within periods"
+            ) from exc
         warnings += self._collinearity_warnings(fit, what)
         table = tidy_from_pyfixest(
             fit, terms=list(self.terms), rename=self.terms, n_clusters=None if g is None else g
