@@ -231,28 +231,28 @@ def to_number(
     num = pd.to_numeric(raw.where(~is_na), errors="coerce")
     bad = num.isna() & ~is_na
     if bad.any():
-        i = int(bad.to_numpy().nonzero()[0][0])
+        i = int(bad.fillna(False).to_numpy(dtype=bool).nonzero()[0][0])
         raise InputError(
             file, f"expected a number, got {raw.iloc[i]!r}", row=i + 1, field=column
         )
     if min_value is not None:
         low = num < min_value
         if low.any():
-            i = int(low.to_numpy().nonzero()[0][0])
+            i = int(low.fillna(False).to_numpy(dtype=bool).nonzero()[0][0])
             raise InputError(
                 file, f"value {num.iloc[i]} is below the minimum {min_value}", row=i + 1, field=column
             )
     if max_value is not None:
         high = num > max_value
         if high.any():
-            i = int(high.to_numpy().nonzero()[0][0])
+            i = int(high.fillna(False).to_numpy(dtype=bool).nonzero()[0][0])
             raise InputError(
                 file, f"value {num.iloc[i]} is above the maximum {max_value}", row=i + 1, field=column
             )
     if integer:
         frac = num.notna() & (num % 1 != 0)
         if frac.any():
-            i = int(frac.to_numpy().nonzero()[0][0])
+            i = int(frac.fillna(False).to_numpy(dtype=bool).nonzero()[0][0])
             raise InputError(file, f"expected a whole number, got {raw.iloc[i]!r}", row=i + 1, field=column)
         return num.astype("Int64")
     return num.astype("float64")
