@@ -324,6 +324,8 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
     meta = _table(doc, "study", path)
     _unknown(meta, _STUDY_KEYS, path, "study.")
     study_id = _str(meta, "id", path, "study.") or path.stem
+    title = _str(meta, "title", path, "study.", required=True)
+    citation = _str(meta, "citation", path, "study.", required=True)
     caveats = meta.get("caveats", [])
     if not isinstance(caveats, list) or not all(isinstance(c, str) for c in caveats):
         raise _err(path, "study.caveats", "must be a list of strings")
@@ -408,8 +410,8 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
     study = Study(
         id=study_id,
         path=path,
-        title=_str(meta, "title", path, "study.", required=True),
-        citation=_str(meta, "citation", path, "study.", required=True),
+        title=title,
+        citation=citation,
         design=_str(meta, "design", path, "study."),
         summary=_str(meta, "summary", path, "study."),
         identifies=_str(meta, "identifies", path, "study."),
