@@ -202,7 +202,8 @@ class Planner:
             est = spec.value("estimator")
             tmpl = mv.designs.get(est)
             if reason is None and tmpl is not None:
-                if tmpl.binary_treatment and spec.value("treatment")[1] is None:
+                reason = tmpl.outside(spec)
+                if reason is None and tmpl.binary_treatment and spec.value("treatment")[1] is None:
                     col = spec.value("treatment")[2]
                     vals = set(pd.unique(df[col].dropna()))
                     if not vals <= {0.0, 1.0}:

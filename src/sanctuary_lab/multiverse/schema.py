@@ -35,6 +35,7 @@ See ``docs/multiverse.md`` for the full schema. In short::
     binary_treatment = true      # skip specs whose treatment is not a 0/1 dummy
     fixed_effects = ["unit+time"]  # FE choices this design is compatible with
     term = "ATT"                 # row of Result.tidy() to report (default: first row)
+    only = { outcome = ["violent_rate_100k"] }  # run it only for these choice labels
 
 The product of all dimensions is enumerated lazily (a generator) in an order that keeps the
 choices that define a sample and a fixed-effects structure outermost, so consecutive specs share
@@ -107,6 +108,14 @@ class DesignTemplate:
     binary_treatment: bool = False
     fixed_effects: tuple[str, ...] = FE_CHOICES
     term: str | None = None
+    only: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def outside(self, spec: Spec) -> str | None:
+        """Why ``spec`` is outside the choices this design is run for (``None`` if inside)."""
+        for dim, labels in self.only.items():
+            if spec.label(dim) not in labels:
+                return f"{self.name} is run only for {dim} in {list(labels)}"
+        return None
 
 
 @dataclass(frozen=True)
