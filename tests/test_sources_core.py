@@ -14,7 +14,11 @@ from sanctuary_lab.sources.marshall_city import MarshallCityCrime
 from sanctuary_lab.sources.nchs import NchsUrbanRural, parse_nchs
 from sanctuary_lab.sources.popest import CensusPopest
 from sanctuary_lab.sources.state_ucr import StateUcrClassdata, parse_cde_agency
-from sanctuary_lab.sources.ucr_county_2012 import NacjdCounty2012, parse_nacjd_county
+from sanctuary_lab.sources.ucr_county_2012 import (
+    NacjdCounty2012,
+    parse_nacjd_county,
+    year_from_name,
+)
 from sanctuary_lab.sources.urban_county_crime import UrbanCountyCrime
 from sanctuary_lab.sources.us_atlas import UsAtlasCounties
 from sanctuary_lab.sources.usdata import UsdataCounty
@@ -118,6 +122,12 @@ def test_nacjd_parser_reads_multi_year_file(raw_dir: Path, tmp_path: Path) -> No
     df, log = parse_nacjd_county(path)
     assert len(df) == 100 and sorted(df["year"].unique()) == [2011, 2012]
     assert df["population"].isna().all() and len(log) == 0
+    # an ICPSR tab-delimited file without a year column takes the year from its name
+    tsv = tmp_path / "nacjd_county_2011.tsv"
+    src.drop(columns=["county_name", "population"]).to_csv(tsv, sep="\t", index=False)
+    df, _ = parse_nacjd_county(tsv, year=year_from_name(tsv))
+    assert set(df["year"]) == {2011} and len(df) == 50
+    assert year_from_name(Path("crime_data_w_population_and_crime_rate.csv")) == 2012
 
 
 # ------------------------------------------------------------------------------------------ Urban

@@ -8,6 +8,7 @@ with a ``YEAR`` column) goes through the same code.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ from sanctuary_lab.sources.base import (
     SourceData,
     county_fips,
     read_csv,
+    sniff_delimiter,
     to_number,
 )
 
@@ -39,6 +41,8 @@ REQUIRED = ["FIPS_ST", "FIPS_CTY", "COVIND", "CPOPCRIM", *OFFENCES]
 
 #: year of the shipped file (not stated in it; verified against published 2012 homicide totals)
 DEFAULT_YEAR = 2012
+#: the Kaggle-added ``population`` column holds Census July 2013 estimates
+KAGGLE_POPULATION_YEAR = 2013
 
 CAVEATS = [
     "NACJD county file: year 2012 is inferred (counts match 2012 homicide totals), not stated in the file.",
@@ -50,16 +54,23 @@ CAVEATS = [
 ]
 
 
+def year_from_name(path: Path, default: int = DEFAULT_YEAR) -> int:
+    """A 4-digit year in the file name (e.g. ``nacjd_county_2011.tsv``), else ``default``."""
+    m = re.search(r"(?<!\d)(19[6-9]\d|20\d\d)(?!\d)", path.stem)
+    return int(m.group(1)) if m else default
+
+
 def parse_nacjd_county(path: Path, *, year: int = DEFAULT_YEAR) -> tuple[pd.DataFrame, RejectLog]:
     """Parse a NACJD county offences file into one row per county-year.
 
     Parameters
     ----------
     path
-        CSV with NACJD columns (``FIPS_ST, FIPS_CTY, COVIND, CPOPCRIM, MURDER ... ARSON``);
-        optional ``YEAR``/``year``, ``county_name``, ``population``, ``PART``.
+        CSV or ICPSR tab-delimited file with NACJD columns (``FIPS_ST, FIPS_CTY, COVIND,
+        CPOPCRIM, MURDER ... ARSON``); optional ``YEAR``/``year``, ``county_name``,
+        ``population`` (the Kaggle copy's July 2013 estimate), ``PART``.
     year
-        Year for files without a year column.
+        Year for files without a year column (see :func:`year_from_name`).
 
     Returns
     -------
@@ -67,7 +78,7 @@ def parse_nacjd_county(path: Path, *, year: int = DEFAULT_YEAR) -> tuple[pd.Data
         Columns ``fips, year, county_name, covind, pop_covered, population, <offences>,
         violent_count, property_count, all_zero``.
     """
-    df = read_csv(path, required=REQUIRED)
+    df = read_csv(path, required=REQUIRED, sep=sniff_delimiter(path))
     log = RejectLog("county_crime_icpsr_2012", path.name)
     out = pd.DataFrame(index=df.index)
     out["fips"] = county_fips(df["FIPS_ST"], path, "FIPS_ST", county_part=df["FIPS_CTY"])
@@ -81,8 +92,10 @@ def parse_nacjd_county(path: Path, *, year: int = DEFAULT_YEAR) -> tuple[pd.Data
     out["pop_covered"] = to_number(df, "CPOPCRIM", path, min_value=0, integer=True)
     if "population" in df.columns:
         out["population"] = to_number(df, "population", path, min_value=0, integer=True)
+        out["population_year"] = pd.array([KAGGLE_POPULATION_YEAR] * len(df), dtype="Int64")
     else:
         out["population"] = pd.array([pd.NA] * len(df), dtype="Int64")
+        out["population_year"] = pd.array([pd.NA] * len(df), dtype="Int64")
     for raw, tidy in OFFENCES.items():
         out[tidy] = to_number(df, raw, path, min_value=0, integer=True)
     if "PART" in df.columns:
@@ -116,13 +129,13 @@ class NacjdCounty2012(Adapter):
 
     def load(self, raw_dir: Path) -> SourceData:
         folder = self.folder(raw_dir)
-        files = sorted(folder.glob("*.csv"))
+        files = sorted([*folder.glob("*.csv"), *folder.glob("*.tsv")])
         if not files:
-            raise InputError(folder, "no CSV file found in the source folder")
+            raise InputError(folder, "no CSV or TSV file found in the source folder")
         sd = SourceData(self.name, caveats=list(CAVEATS))
         parts = []
         for path in files:
-            table, log = parse_nacjd_county(path)
+            table, log = parse_nacjd_county(path, year=year_from_name(path))
             sd.record(path, rows_read=len(table) + len(log), rows_kept=len(table), log=log)
             parts.append(table)
         table = pd.concat(parts, ignore_index=True)

@@ -165,7 +165,6 @@ class UsdataCounty(Adapter):
         sd.tables["usdata_covariates"] = pd.concat([parts["covariates"], acs19], ignore_index=True)
         sd.tables["usdata_county_population"] = parts["population"]
         sd.tables["usdata_unemployment"] = parts["unemployment"]
-        sd.tables["usdata_county_names"] = parts["names"]
         pathc = self.file(raw_dir, "us_crime_rates.csv")
         crime = parse_us_crime_rates(pathc)
         sd.record(pathc, rows_read=len(crime), rows_kept=len(crime))

@@ -31,7 +31,7 @@ def _rate(count: pd.Series, pop: pd.Series, per: float) -> pd.Series:
     return (c / p * per).astype("float64")
 
 
-def _nacjd(df: pd.DataFrame) -> pd.DataFrame:
+def _nacjd(df: pd.DataFrame, popest: pd.DataFrame | None) -> pd.DataFrame:
     out = df.copy()
     none = (out["covind"] == 0) | out["all_zero"]
     out["reporting"] = np.where(none, "none", np.where(out["covind"] < 100, "partial", "full"))
@@ -45,7 +45,13 @@ def _nacjd(df: pd.DataFrame) -> pd.DataFrame:
         out[c] = out[c].astype("Int64").mask(none.to_numpy())
     out["coverage"] = out["covind"]
     out["quality"] = pd.array([pd.NA] * len(out), dtype="Int64")
-    out["population_year"] = 2013  # the file's population is the July 2013 Census estimate
+    if popest is not None:
+        # files without their own population (official NACJD files) use the Census estimate
+        est = popest[["fips", "year", "population"]].rename(columns={"population": "_est"})
+        out = out.merge(est, on=["fips", "year"], how="left")
+        fill = out["population"].isna() & out["_est"].notna()
+        out.loc[fill, "population_year"] = out.loc[fill, "year"]
+        out["population"] = out["population"].fillna(out.pop("_est"))
     out["violent_rate_100k"] = _rate(out["violent_count"], out["population"], 1e5)
     out["property_rate_100k"] = _rate(out["property_count"], out["population"], 1e5)
     out["series"] = "ucr_part1"
@@ -86,7 +92,7 @@ def county_crime(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
     parts = []
     nacjd = staged.get("stg_nacjd_county_crime")
     if nacjd is not None:
-        parts.append(_nacjd(nacjd))
+        parts.append(_nacjd(nacjd, staged.get("stg_popest_county")))
     pops = staged.get("stg_urban_county_population")
     ucr = staged.get("stg_urban_ucr_rates")
     if ucr is not None:
@@ -116,9 +122,10 @@ def _state_rows(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     legacy = out["rape_legacy"].notna()
     out["rape"] = out["rape_legacy"].where(legacy, out["rape_revised"]).astype("Int64")
-    out["rape_definition"] = np.where(
-        legacy, "legacy", np.where(out["rape_revised"].notna(), "revised", None)
-    )
+    revised = out["rape_revised"].notna()
+    out["rape_definition"] = pd.Series(
+        np.where(legacy, "legacy", "revised"), index=out.index, dtype="string"
+    ).where(legacy | revised)
     out["violent_count"] = out[VIOLENT].sum(axis=1, min_count=len(VIOLENT)).astype("Int64")
     out["property_count"] = out[PROPERTY].sum(axis=1, min_count=len(PROPERTY)).astype("Int64")
     # a component missing means the total is unknown, not smaller

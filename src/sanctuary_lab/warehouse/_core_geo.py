@@ -101,7 +101,8 @@ def county_population(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
     nacjd = _get(staged, "nacjd_county_crime")
     if nacjd is not None:
         # the Kaggle-added population is the July 2013 Census estimate (see SOURCE.md)
-        add(nacjd.drop_duplicates("fips"), "nacjd_file_census_jul2013", 2013)
+        own = nacjd.dropna(subset=["population_year"]).drop_duplicates(["fips", "population_year"])
+        add(own, "nacjd_file_census_jul2013", "population_year")
     if not parts:
         return pd.DataFrame(columns=["fips", "year", "population", "source"])
     out = pd.concat(parts, ignore_index=True)
