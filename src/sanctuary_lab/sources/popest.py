@@ -40,6 +40,7 @@ CAVEATS = [
     "co-est2019-alldata copy is modified: UTF-8 BOM and an extra STABBREV column not in the Census original "
     "(values spot-checked against Census).",
     "Population estimates are July 1 of each year (2010 = July 1, 2010); components are for the year ending July 1.",
+    "No age/race detail in co-est2019-alldata (that is cc-est2019-alldata, not copied).",
 ]
 
 

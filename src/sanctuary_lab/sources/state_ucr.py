@@ -47,6 +47,7 @@ CAVEATS = [
     "state_crime primary series: UCR Data Tool (1961-2019), else CDE SRS (2020), else NIBRS "
     "reporting-agency counts (2021, series='nibrs', not comparable); NIBRS never added to SRS.",
     "Year 1960 is not in these files; Puerto Rico appears in a few years only.",
+    "State files hold crime only: undocumented-immigrant shares for state panels are not included.",
 ]
 
 

@@ -51,6 +51,7 @@ CAVEATS = [
     "Agencies spanning counties are split by population share (NACJD method).",
     "`population` (used for rates) was added by the Kaggle author and is the Census July 2013 estimate.",
     "INDEX/MODINDX are re-used by NACJD as violent/property totals in 2009-2014; totals are recomputed.",
+    "NACJD county file here is a single cross-section (2012); no county panel of counts.",
 ]
 
 
