@@ -159,24 +159,33 @@ class LinearModel:
             lost
         )
 
-    def _partialled(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def _partialled(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, Any]:
+        """Outcome and regressors with FE partialled out and rows scaled by sqrt(weights),
+        plus the function that re-partials residual columns (None when FE nest in clusters)."""
         cols = [*self.terms, *self.controls]
         codes = fe_codes(data, self.fe)
         w = None if self.weights is None else data[self.weights].to_numpy(dtype=float)
         sw = np.ones(len(data)) if w is None else np.sqrt(w)
         y = absorb(data["_y"].to_numpy(dtype=float), codes, w) * sw
         x = absorb(data[cols].to_numpy(dtype=float), codes, w) * sw[:, None]
-        return y, x
+
+        def repartial(mat: np.ndarray) -> np.ndarray:
+            return absorb(mat / sw[:, None], codes, w) * sw[:, None]
+
+        return y, x, repartial
 
     def _wild(self, out: Inferred, data: pd.DataFrame, cluster: str, n_boot: int,
               weights_type: str, seed: int | None, alpha: float) -> None:  # fmt: skip
-        y, x = self._partialled(data)
+        y, x, repartial = self._partialled(data)
         codes, g = cluster_codes(data[cluster])
+        if self.fe and all(data.groupby(f)[cluster].nunique().max() == 1 for f in self.fe):
+            repartial = None  # FE nested in clusters: re-partialling changes nothing
         rows = []
         for k, term in enumerate(self.terms.values()):
             r = wild_cluster_bootstrap(
-                y, x, k, codes, g, n_boot=n_boot, weights_type=weights_type, seed=seed, alpha=alpha
-            )
+                y, x, k, codes, g, n_boot=n_boot, weights_type=weights_type, seed=seed,
+                alpha=alpha, repartial=repartial,
+            )  # fmt: skip
             idx = out.table.index[out.table["term"] == term]
             out.table.loc[idx, ["ci_low", "ci_high", "p_value"]] = [r.ci_low, r.ci_high, r.p_value]
             rows.append({"term": term, "t_stat": r.t_stat, "p_value": r.p_value,

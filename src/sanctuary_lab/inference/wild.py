@@ -15,6 +15,7 @@ the bootstrap test (bisection on ``beta0`` with the same weight draws).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,7 +24,7 @@ import numpy as np
 from sanctuary_lab.errors import SpecError
 
 WeightsType = Literal["rademacher", "webb"]
-_WEBB = np.concatenate([-np.sqrt(np.array([3.0, 2.0, 1.0]) / 2), np.sqrt([1.0, 2.0, 3.0]) / 2])
+_WEBB = np.sqrt(np.array([3.0, 2.0, 1.0, 1.0, 2.0, 3.0]) / 2) * np.array([-1, -1, -1, 1, 1, 1])
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,25 @@ def draw_weights(
     raise SpecError(f"unknown weights_type {weights_type!r}; choose 'rademacher' or 'webb'")
 
 
-class _WCR:
-    """Precomputed pieces for testing ``beta_k = beta0`` by WCR on (y, X, clusters)."""
+#: Largest n × G dense matrix built to re-partial fixed effects out of bootstrap residuals.
+MAX_REPARTIAL_CELLS = 50_000_000
+Repartial = Callable[[np.ndarray], np.ndarray]
 
-    def __init__(self, y: np.ndarray, x: np.ndarray, k: int, codes: np.ndarray, g: int) -> None:
+
+class _WCR:
+    """Precomputed pieces for testing ``beta_k = beta0`` by WCR on (y, X, clusters).
+
+    ``repartial`` maps an n × m matrix of (scaled) residual columns to the same columns with the
+    fixed effects (or the intercept) partialled out again. A bootstrap sample is built in the
+    original space (fitted + residual × v_g) and refitted *with* the fixed effects, so the
+    residual part must be re-partialled; when the fixed effects are nested in the clusters this
+    changes nothing and ``repartial`` may be ``None``.
+    """
+
+    def __init__(
+        self, y: np.ndarray, x: np.ndarray, k: int, codes: np.ndarray, g: int,
+        repartial: Repartial | None = None,
+    ) -> None:  # fmt: skip
         n, p = x.shape
         self.y, self.x, self.k, self.codes, self.g = y, x, k, codes, g
         xtx_inv = np.linalg.pinv(x.T @ x)
@@ -65,11 +81,32 @@ class _WCR:
         a = (xtx_inv @ x.T)[k]  # beta_k = a @ y
         self.a = a
         self.ssc = g / (g - 1) * (n - 1) / max(n - p, 1)
-        # one-hot cluster sums via bincount
-        self.a_x = np.stack([np.bincount(codes, a * x[:, j], g) for j in range(p)], axis=1)  # (G,p)
-        self.xtx_inv_x = xtx_inv @ x.T  # (p, n)
-        self.x_other = np.delete(x, k, axis=1)
-        self.xk = x[:, k]
+        self.a_x = np.stack([np.bincount(codes, a * x[:, j], g) for j in range(p)], axis=1)
+        xtx_inv_x = xtx_inv @ x.T  # (p, n)
+        x_other = np.delete(x, k, axis=1)
+        # restricted residuals are linear in beta0: u_r = r0 - beta0 * r1
+        if x_other.shape[1]:
+            coef, *_ = np.linalg.lstsq(x_other, np.column_stack([y, x[:, k]]), rcond=None)
+            r = np.column_stack([y, x[:, k]]) - x_other @ coef
+        else:
+            r = np.column_stack([y, x[:, k]])
+        self.parts = []
+        for u in (r[:, 0], r[:, 1]):
+            b = np.bincount(codes, a * u, g)  # numerator coefficients on v
+            m = np.stack([np.bincount(codes, xtx_inv_x[j] * u, g) for j in range(p)])  # (p, G)
+            if repartial is None:
+                s_hg = np.diag(b)
+            else:
+                if n * g > MAX_REPARTIAL_CELLS:
+                    raise SpecError(
+                        f"wild bootstrap: {n} rows x {g} clusters is too large to re-partial the "
+                        "fixed effects; cluster at a level that nests the fixed effects"
+                    )
+                onehot = np.zeros((n, g))
+                onehot[np.arange(n), codes] = u
+                pm = repartial(onehot)  # (n, G)
+                s_hg = np.stack([np.bincount(codes, a * pm[:, j], g) for j in range(g)], axis=1)
+            self.parts.append((b, s_hg - self.a_x @ m))
 
     def t_original(self, beta0: float) -> float:
         u = self.y - self.x @ self.beta
@@ -77,21 +114,9 @@ class _WCR:
         return float((self.beta[self.k] - beta0) / np.sqrt(self.ssc * np.sum(s**2)))
 
     def t_boot(self, beta0: float, v: np.ndarray) -> np.ndarray:
-        y0 = self.y - beta0 * self.xk
-        if self.x_other.shape[1]:
-            coef, *_ = np.linalg.lstsq(self.x_other, y0, rcond=None)
-            u_r = y0 - self.x_other @ coef
-        else:
-            u_r = y0
-        b = np.bincount(self.codes, self.a * u_r, self.g)  # (G,)
-        # M[:, g] = (X'X)^{-1} X_g' u_g  -> (p, G)
-        m = np.stack(
-            [
-                np.bincount(self.codes, self.xtx_inv_x[j] * u_r, self.g)
-                for j in range(len(self.beta))
-            ]
-        )
-        amat = np.diag(b) - self.a_x @ m  # (G, G): cluster score h as a linear map of v
+        """Bootstrap t-statistics, one per row of ``v`` (B × G)."""
+        (b0, a0), (b1, a1) = self.parts
+        b, amat = b0 - beta0 * b1, a0 - beta0 * a1  # amat: cluster scores as a linear map of v
         numer = v @ b
         denom = np.sqrt(self.ssc * np.sum((v @ amat.T) ** 2, axis=1))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -117,6 +142,7 @@ def wild_cluster_bootstrap(
     beta0: float = 0.0,
     alpha: float = 0.05,
     ci: bool = True,
+    repartial: Repartial | None = None,
 ) -> WildResult:
     """WCR bootstrap test of ``beta_k = beta0`` (two-sided) with a test-inversion CI.
 
@@ -133,11 +159,13 @@ def wild_cluster_bootstrap(
         Number of draws, weight distribution and seed.
     alpha
         1 - confidence level of the inverted interval.
+    repartial
+        Re-partials fixed effects / the intercept from residual columns (see :class:`_WCR`).
     """
     if n_clusters < 2:
         raise SpecError("wild cluster bootstrap needs at least 2 clusters")
     v, full = draw_weights(n_clusters, n_boot, weights_type, seed)
-    wcr = _WCR(np.asarray(y, float), np.asarray(x, float), k, codes, n_clusters)
+    wcr = _WCR(np.asarray(y, float), np.asarray(x, float), k, codes, n_clusters, repartial)
     t = wcr.t_original(beta0)
     p = wcr.p_value(beta0, v)
     lo = hi = float("nan")
