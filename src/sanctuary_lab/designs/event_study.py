@@ -23,6 +23,7 @@ from sanctuary_lab.designs._common import n_clusters, pyfixest_vcov, tidy_from_p
 from sanctuary_lab.designs.result import Result
 from sanctuary_lab.designs.staggered_prep import (
     REL,
+    TREATED,
     check_window,
     dummy_name,
     es_frame,
@@ -76,7 +77,13 @@ class EventStudySpec:
     weights
         Regression weights column.
     cluster, inference
-        Cluster column and ``"crv1"`` (default), ``"crv3"``, ``"hc1"`` or ``"iid"``.
+        Cluster column and ``"crv1"`` (default), ``"crv3"``, ``"hc1"``, ``"iid"`` or ``"ri"``
+        (randomization inference: whole adoption paths are reassigned across units with
+        :func:`sanctuary_lab.inference.ri.randomization_inference`; p-values from the permutation
+        distribution, the pre-trend p-value from the permutation distribution of the Wald
+        statistic; needs ``endpoints="bin"``).
+    n_boot, seed
+        Number of permutations and seed for ``inference="ri"``.
     """
 
     outcome: str
@@ -90,7 +97,9 @@ class EventStudySpec:
     covariates: list[str] = field(default_factory=list)
     weights: str | None = None
     cluster: str | None = None
-    inference: Literal["iid", "hc1", "crv1", "crv3"] = "crv1"
+    inference: Literal["iid", "hc1", "crv1", "crv3", "ri"] = "crv1"
+    n_boot: int = 999
+    seed: int | None = None
 
     def fit(self, data: pd.DataFrame) -> Result:
         """Fit the event study and return a :class:`Result`."""
@@ -114,7 +123,12 @@ class EventStudySpec:
             cluster=cluster,
             inference=self.inference,
             what=WHAT,
+            allowed_inference=("iid", "hc1", "crv1", "crv3", "ri"),
         )
+        if self.inference == "ri" and self.endpoints != "bin":
+            raise SpecError(f"{WHAT}: inference='ri' needs endpoints='bin'")
+        if self.inference == "ri" and self.n_boot < 9:
+            raise SpecError(f"{WHAT}: n_boot must be at least 9 for 'ri', got {self.n_boot}")
         df = panel.data
         warns = list(panel.warnings)
         if self.endpoints == "drop":
@@ -143,6 +157,8 @@ class EventStudySpec:
         table = tidy_from_pyfixest(fit, terms=names, rename=rename, n_clusters=ncl)
         pre = [n for n, k in zip(names, ks, strict=True) if k < 0]
         test = pretrend_from_fit(fit, pre, fit_df(fit, ncl))
+        if self.inference == "ri":
+            table, test = _randomization(self, est, names, ks, window, table, pre)
         table = pd.concat(
             [
                 table,
@@ -177,6 +193,47 @@ class EventStudySpec:
             "warnings": warns,
         }
         return Result("event_study", table, meta, {"event_study": es})
+
+
+def _randomization(spec, est, names, ks, window, table, pre):
+    """Permutation p-values: adoption paths reassigned across units, dummies rebuilt."""
+    from sanctuary_lab.inference.ri import randomization_inference
+
+    def build_terms(frame: pd.DataFrame) -> np.ndarray:
+        on = frame.loc[frame[TREATED] == 1]
+        first = on.groupby(spec.unit)[spec.time].min()
+        cohort = frame[spec.unit].map(first)
+        rel = frame[spec.time] - cohort  # NaN for never treated
+        dummies, kk = event_dummies(rel, window, spec.reference, "bin")
+        return dummies.loc[:, [dummy_name(k) for k in ks]].to_numpy(dtype=float)
+
+    res = randomization_inference(
+        est,
+        outcome=spec.outcome,
+        treatment=TREATED,
+        build_terms=build_terms,
+        controls=list(spec.covariates),
+        fe=[spec.unit, spec.time],
+        weights=spec.weights,
+        scheme="paths",
+        unit=spec.unit,
+        time=spec.time,
+        n_perm=spec.n_boot,
+        seed=spec.seed,
+    )
+    table = table.copy()
+    table["std_error"] = res.draws.std(axis=0, ddof=1)
+    table["p_value"] = res.p_values
+    table[["ci_low", "ci_high"]] = np.nan
+    idx = [names.index(n) for n in pre]
+    d = res.draws[:, idx]
+    s_inv = np.linalg.pinv(np.atleast_2d(np.cov(d, rowvar=False)))
+    w_obs = float(res.observed[idx] @ s_inv @ res.observed[idx])
+    w_perm = np.einsum("pi,ij,pj->p", d, s_inv, d)
+    p = float((1 + (w_perm >= w_obs * (1 - 1e-9)).sum()) / (1 + len(w_perm)))
+    test = {"stat": w_obs, "df": len(idx), "p_value": p, "n_permutations": spec.n_boot,
+            "seed": spec.seed, "method": "permutation distribution of the Wald statistic"}  # fmt: skip
+    return table, test
 
 
 DESIGNS = {"event_study": EventStudySpec}
