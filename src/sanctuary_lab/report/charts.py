@@ -81,19 +81,22 @@ def event_study_chart(data: pd.DataFrame, title: str = "") -> dict[str, Any]:
     bars = base.mark_rule(color="#1f5f8b").encode(
         x=x, y=alt.Y("ci_low:Q", title="Estimate (95% CI)"), y2="ci_high:Q"
     )
+    periods = [p for p in ("estimated", "reference period") if p in set(df["period"])]
+    shapes = {"estimated": "circle", "reference period": "square"}
+    colors = {"estimated": "#1f5f8b", "reference period": "#b05a00"}
     points = base.mark_point(filled=True, size=60).encode(
         x=x,
         y="estimate:Q",
         shape=alt.Shape(
             "period:N",
             title=None,
-            scale=alt.Scale(domain=["estimated", "reference period"], range=["circle", "square"]),
+            scale=alt.Scale(domain=periods, range=[shapes[p] for p in periods]),
             legend=alt.Legend(orient="bottom"),
         ),
         color=alt.Color(
             "period:N",
             title=None,
-            scale=alt.Scale(domain=["estimated", "reference period"], range=["#1f5f8b", "#b05a00"]),
+            scale=alt.Scale(domain=periods, range=[colors[p] for p in periods]),
             legend=alt.Legend(orient="bottom"),
         ),
         tooltip=[

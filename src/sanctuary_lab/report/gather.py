@@ -72,17 +72,21 @@ def _crime_map(con: Any, cols: list[str]) -> tuple[MapLayer | None, MapLayer | N
         f"SELECT fips, {rate} AS rate FROM county_crime {where} {'AND' if where else 'WHERE'} "
         f"year = {year} AND {ok}"
     ).df()
+    rates["rate_class"], labels = maps.quantile_classes(rates["rate"])
     crime = MapLayer(
         "crime",
         f"Violent crime rate, {year}",
         f"Violent Part I offences per {per} residents in {year} (the year with the most counties "
-        f"reporting), {len(rates):,} counties. Grey: no usable report that year.",
+        f"reporting), {len(rates):,} counties, in seven equal-count classes. Grey: no usable "
+        "report that year.",
         maps.choropleth(
             rates,
-            field="rate",
+            field="rate_class",
             title=f"Violent crime per {per} residents, {year}",
             legend_title=f"per {per}",
-            scheme="yelloworangered",
+            kind="ordinal",
+            domain=labels,
+            colors=maps.YLORRD7[: len(labels)] if len(labels) == 7 else None,
         ),
     )
     all_years = sorted(int(y) for y in years["year"])

@@ -102,6 +102,8 @@ def choropleth(
     }
     if kind == "quantitative":
         color["legend"]["gradientLength"] = 220
+    else:
+        color["legend"].update(columns=2, symbolType="square", labelLimit=220)
     projection = {"type": "albersUsa"}
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
@@ -147,6 +149,26 @@ def choropleth(
             },
         ],
     }
+
+
+#: Seven-class yellow-orange-red (ColorBrewer YlOrRd).
+YLORRD7 = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"]
+
+
+def quantile_classes(values: pd.Series, k: int = 7) -> tuple[pd.Series, list[str]]:
+    """Bin a skewed quantity into ``k`` equal-count classes labelled by their ranges.
+
+    A few extreme counties then do not wash out the rest of the map. Returns the label of each
+    value and the labels in order (fewer than ``k`` when values tie at the cut points).
+    """
+    num = pd.to_numeric(values, errors="coerce")
+    cuts = sorted(set(num.quantile([i / k for i in range(k + 1)]).dropna().round(10)))
+    if len(cuts) < 2:
+        label = f"{cuts[0]:.3g}" if cuts else "–"
+        return pd.Series(label, index=values.index).where(num.notna()), [label]
+    labels = [f"{lo:.3g} – {hi:.3g}" for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)]
+    binned = pd.cut(num, bins=cuts, labels=labels, include_lowest=True)
+    return binned.astype(object).where(num.notna()), labels
 
 
 def with_topology(spec: dict[str, Any], topo: dict[str, Any]) -> dict[str, Any]:

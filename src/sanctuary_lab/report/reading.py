@@ -45,10 +45,18 @@ def verdict_phrase(verdict: str) -> str:
     return _VERDICT_TEXT.get(verdict, verdict.replace("-", " "))
 
 
-def _unit_suffix(unit: str) -> str:
-    if not unit or unit in ("%", "percent", "pp", "percentage points"):
+def _unit_suffix(unit: str, quantity: str) -> str:
+    if not unit or unit in ("%", "percent", "pp", "percentage points") or unit in quantity:
         return ""
     return f" ({unit})"
+
+
+def _mid_sentence(text: str) -> str:
+    """Lower-case the first letter unless the first word is an acronym (e.g. ATT, ICE)."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[1:].islower():
+        return text[0].lower() + text[1:]
+    return text
 
 
 def claim_reading(check: ClaimCheck) -> str:
@@ -67,15 +75,13 @@ def claim_reading(check: ClaimCheck) -> str:
         The verdict is: contradicted by our estimate. Reason: ..."
     """
     unit = check.unit or ""
-    quantity = check.quantity or "the quantity"
+    quantity = _mid_sentence(check.quantity) if check.quantity else "the quantity"
     parts: list[str] = []
     has_est = _ok(check.estimate)
     has_ci = _ok(check.ci_low) and _ok(check.ci_high)
     has_pub = _ok(check.published_value)
     if has_est:
-        est = (
-            f"Our estimate of {quantity}{_unit_suffix(unit)} is {fmt_number(check.estimate, unit)}"
-        )
+        est = f"Our estimate of {quantity}{_unit_suffix(unit, quantity)} is {fmt_number(check.estimate, unit)}"
         if has_ci:
             est += (
                 f" (95% CI {fmt_number(check.ci_low, unit)} to {fmt_number(check.ci_high, unit)})"

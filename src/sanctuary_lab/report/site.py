@@ -192,14 +192,17 @@ def _study_view(
                 ],
             }
         )
-    coef_chart = None
-    coef = views.coefficient_rows(run, charts.main_term)
-    if not coef.empty:
-        coef_chart = sink.add(
-            f"{sid}-coefficients",
-            charts.coefficient_chart(coef, title=run.title),
-            "coefficients",
-            "Main coefficient of each specification with its 95% CI.",
+    coef_charts = []
+    for outcome, coef in views.coefficient_rows(run, charts.main_term).items():
+        if coef.empty:
+            continue
+        coef_charts.append(
+            sink.add(
+                f"{sid}-coefficients-{outcome}" if outcome else f"{sid}-coefficients",
+                charts.coefficient_chart(coef, title=f"Outcome: {outcome}" if outcome else ""),
+                "coefficients",
+                "Main coefficient of each specification with its 95% CI.",
+            )
         )
     spec_curve, spec_note = None, ""
     mv = data.multiverse.get(sid)
@@ -231,10 +234,10 @@ def _study_view(
         "title": run.title,
         "citation": run.citation,
         "design": run.design,
-        "sample": views.pairs(run.sample),
+        "sample": views.sample_view(run.sample),
         "published": _frame(published),
         "results": results,
-        "coef_chart": coef_chart,
+        "coef_charts": coef_charts,
         "spec_curve": spec_curve,
         "spec_curve_note": spec_note,
         "descriptive": descriptive,

@@ -33,6 +33,8 @@ def fmt_cell(value: Any) -> str:
         if v.is_integer() and abs(v) < 1e15:
             return f"{int(v):,}" if abs(v) >= 10000 else str(int(v))
         return f"{v:,.0f}" if abs(v) >= 10000 else f"{v:.4g}"
+    if isinstance(value, (list, tuple, dict)) and len(value) == 0:
+        return "–"
     if isinstance(value, (list, tuple)):
         return ", ".join(fmt_cell(v) for v in value)
     if isinstance(value, dict):
@@ -96,35 +98,64 @@ def claim_view(check: ClaimCheck, study_titles: dict[str, str], root: str) -> di
     }
 
 
-def result_meta(result: Result) -> list[tuple[str, str]]:
-    """The metadata worth printing above a results table (scalars only)."""
-    skip = {"warnings"}
-    out = []
-    for k, v in result.metadata.items():
-        if k in skip or isinstance(v, (dict, list)) and len(str(v)) > 300:
-            continue
-        out.append((str(k).replace("_", " "), fmt_cell(v)))
-    return out
+def result_meta(result: Result) -> list[dict[str, Any]]:
+    """The metadata printed above a results table; long nested values are collapsible."""
+    skip = {"warnings", "study", "analysis"}
+    return sample_view({k: v for k, v in result.metadata.items() if k not in skip})
 
 
-def coefficient_rows(run: StudyRun, main_term: Any) -> pd.DataFrame:
-    """One row per result of a study: the main term's estimate and CI, labelled by result."""
-    rows = []
+def coefficient_rows(run: StudyRun, main_term: Any) -> dict[str, pd.DataFrame]:
+    """Per outcome, one row per result of a study: the main term's estimate and CI.
+
+    Results are grouped by ``metadata["outcome"]`` so that one axis never mixes units; pure
+    event-study fits (leading term a relative-time dummy) are left to their event-study plot.
+    """
+    groups: dict[str, list[dict[str, Any]]] = {}
     for label, result in run.results.items():
-        term = main_term(result)
-        if term is None:
-            continue
         tidy = result.tidy()
+        term = main_term(result)
+        if term is None or str(term).startswith("rel_time"):
+            continue
         row = tidy.loc[tidy["term"] == term].iloc[0]
-        rows.append(
+        outcome = str(result.metadata.get("outcome", "") or "")
+        groups.setdefault(outcome, []).append(
             {
-                "label": f"{label} [{term}]" if len(run.results) > 1 else f"{term}",
+                "label": f"{label} [{term}]",
                 "estimate": row["estimate"],
                 "ci_low": row["ci_low"],
                 "ci_high": row["ci_high"],
             }
         )
-    return pd.DataFrame(rows, columns=["label", "estimate", "ci_low", "ci_high"])
+    return {
+        k: pd.DataFrame(v, columns=["label", "estimate", "ci_low", "ci_high"])
+        for k, v in groups.items()
+    }
+
+
+def sample_view(sample: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sample facts: short values inline, long nested ones collapsible.
+
+    The ``warehouse`` entry (build stamp and file hashes) is summarised; the hashes are on the
+    data page.
+    """
+    out = []
+    for key, value in sample.items():
+        name = str(key).replace("_", " ")
+        if key == "warehouse" and isinstance(value, dict):
+            files = value.get("files") or {}
+            text = ", ".join(
+                f"{k.replace('_', ' ')} {value[k]}" for k in ("version", "built_at") if value.get(k)
+            )
+            if files:
+                text += f"; {len(files)} raw files (SHA-256 on the data page)"
+            out.append({"key": "data vintage (warehouse)", "text": text, "details": None})
+            continue
+        text = fmt_cell(value)
+        if isinstance(value, dict) and len(text) > 160:
+            out.append({"key": name, "text": f"{len(value)} entries", "details": pairs(value)})
+        else:
+            out.append({"key": name, "text": text, "details": None})
+    return out
 
 
 def other_extras(result: Result) -> list[tuple[str, pd.DataFrame]]:
