@@ -58,6 +58,9 @@ def multiverse_frame(n: int = 24) -> pd.DataFrame:
     df["ci_low"] = df["estimate"] - 0.9
     df["ci_high"] = df["estimate"] + 0.9
     df["p_value"] = 0.2
+    df["skipped"] = ""
+    df.loc[n - 1, ["estimate", "ci_low", "ci_high", "p_value"]] = float("nan")
+    df.loc[n - 1, "skipped"] = "collinear treatment"
     return df
 
 
@@ -268,5 +271,8 @@ def report_data(raw_dir: Path) -> ReportData:
         caveats=pd.DataFrame({"source": ["ucr"], "caveat": ["Synthetic caveat."]}),
         build={"built_at": "2026-01-01T00:00:00", "raw_dir": str(raw_dir)},
         multiverse={"synthetic_cross_section": multiverse_frame()},
+        multiverse_summary={
+            "synthetic_cross_section": {"n_specs": 24, "n_skipped": 1, "median_estimate": 0.1234}
+        },
         warehouse_name="synthetic.duckdb",
     )

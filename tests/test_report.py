@@ -136,6 +136,7 @@ def test_study_page_shows_design_tables_and_caveats(site) -> None:
     assert "Balance" in html and "std_diff_after" in html
     assert "Synthetic caveat: the sample differs from the published one." in html
     assert "UCR 2015" in html and "3 units dropped" in html
+    assert "Curve summary" in html and "0.1234" in html
     did = (out / "studies" / "synthetic_did.html").read_text(encoding="utf-8")
     assert "Event study" in did and "The study file records no caveats." in did
 
@@ -184,9 +185,9 @@ def test_spec_curve_sorts_estimates_and_marks_each_choice() -> None:
     top, panel = spec["vconcat"]
     top_rows = spec["datasets"][top["layer"][0]["data"]["name"]]
     est = [r["estimate"] for r in top_rows]
-    assert est == sorted(est) and len(est) == 12
+    assert est == sorted(est) and len(est) == 11  # the skipped spec is left out
     panel_rows = spec["datasets"][panel["data"]["name"]]
-    assert len(panel_rows) == 12 * 3  # outcome, controls, weights
+    assert len(panel_rows) == 11 * 3  # outcome, controls, weights
     assert {r["choice"].split(":")[0] for r in panel_rows} == {"outcome", "controls", "weights"}
     vl_convert.vegalite_to_vega(spec)
 

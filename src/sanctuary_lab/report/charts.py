@@ -25,7 +25,15 @@ SPEC_CURVE_NUMERIC = (
     "n_obs",
     "n_clusters",
 )
-_SPEC_CURVE_NON_CHOICE = {*SPEC_CURVE_NUMERIC, "spec_id", "spec", "term", "error", "status"}
+_SPEC_CURVE_NON_CHOICE = {
+    *SPEC_CURVE_NUMERIC,
+    "spec_id",
+    "spec",
+    "term",
+    "error",
+    "status",
+    "skipped",
+}
 
 _CONCAT_WIDTH = 560
 
@@ -166,15 +174,18 @@ def spec_curve_chart(
         One row per specification: the choice columns plus ``estimate``, ``ci_low``, ``ci_high``
         and ``p_value`` (the multiverse's tidy table).
     choices
-        Choice columns; default every column that is not a number column of the table.
+        Choice columns; default every non-number column with more than one value. Rows with a
+        non-empty ``skipped`` reason are left out.
     """
     need = ["estimate", "ci_low", "ci_high"]
     missing = [c for c in need if c not in table.columns]
     if missing:
         raise ValueError(f"specification table lacks columns {missing}")
-    if choices is None:
-        choices = [c for c in table.columns if c not in _SPEC_CURVE_NON_CHOICE]
     df = table.copy()
+    if "skipped" in df.columns:
+        df = df.loc[df["skipped"].fillna("").astype(str).eq("")]
+    if choices is None:
+        choices = [c for c in df.columns if c not in _SPEC_CURVE_NON_CHOICE and df[c].nunique() > 1]
     for c in need:
         df[c] = pd.to_numeric(df[c], errors="coerce")
     df = df.dropna(subset=["estimate"]).sort_values("estimate").reset_index(drop=True)

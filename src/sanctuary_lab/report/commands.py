@@ -23,20 +23,33 @@ RawDirOpt = Annotated[
 ]
 
 
-def _multiverse_tables(study_ids: list[str], warehouse: Path) -> dict[str, Any]:
-    """Specification tables for studies with a ``[multiverse]`` section, when the multiverse
-    package provides ``spec_curve_table(study_id, warehouse)``."""
-    try:
-        from sanctuary_lab.multiverse import api as mv_api  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    fn = getattr(mv_api, "spec_curve_table", None)
-    if fn is None:
-        return {}
-    return {sid: fn(sid, warehouse) for sid in study_ids}
+def _run_multiverses(
+    study_ids: list[str], warehouse: Path, n_perm: int, data: Any, step: Any
+) -> None:
+    """Run the ``[multiverse]`` of each study; store its table and curve summary on ``data``."""
+    from sanctuary_lab.errors import SanctuaryLabError
+    from sanctuary_lab.multiverse.api import run_multiverse
+
+    for sid in study_ids:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = run_multiverse(
+                    sid,
+                    warehouse,
+                    progress=lambda stage, done, total, _sid=sid: step(
+                        f"multiverse {_sid}: {stage}", done, total
+                    ),
+                    n_perm=n_perm,
+                )
+        except SanctuaryLabError as exc:
+            data.run_errors[f"{sid} (multiverse)"] = str(exc)
+            continue
+        data.multiverse[sid] = res.table
+        data.multiverse_summary[sid] = res.summary()
 
 
-def collect(warehouse: Path, raw_dir: Path | None, console: Any) -> Any:
+def collect(warehouse: Path, raw_dir: Path | None, console: Any, n_perm: int = 0) -> Any:
     """Run every study and claim check with a progress bar; return the filled ReportData."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -85,10 +98,13 @@ def collect(warehouse: Path, raw_dir: Path | None, console: Any) -> Any:
             data.checks = api.check_claims(warehouse, runs=runs)
         except SanctuaryLabError as exc:
             data.run_errors["claims"] = f"claims could not be checked: {exc}"
-        multiverse_ids = [s.id for s in studies if getattr(s, "has_multiverse", False)]
+        multiverse_ids = [s.id for s in studies if s.has_multiverse]
         if multiverse_ids:
-            bar.update(task, description="specification curves")
-            data.multiverse = _multiverse_tables(multiverse_ids, warehouse)
+
+            def mv_step(msg: str, done: int, total: int) -> None:
+                bar.update(task, description=f"{msg} {done}/{total}"[:70])
+
+            _run_multiverses(multiverse_ids, warehouse, n_perm, data, mv_step)
         bar.update(task, description="studies and claims done")
     return data
 
@@ -100,6 +116,14 @@ def report_command(
     figures: Annotated[
         bool, typer.Option("--figures/--no-figures", help="Export every chart as SVG and PNG")
     ] = True,
+    perms: Annotated[
+        int,
+        typer.Option(
+            "--perms",
+            min=0,
+            help="Permutations for the specification curves' joint test (0: curves only)",
+        ),
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON")] = False,
 ) -> None:
     """Write the self-contained HTML report (claims, studies, maps, data) for a warehouse."""
@@ -117,7 +141,7 @@ def report_command(
     if raw_dir is not None and not raw_dir.is_dir():
         raise InputError(raw_dir, "raw-data folder not found; pass --raw-dir pointing at it")
     console = Console(stderr=True)
-    data = collect(path, raw_dir, console)
+    data = collect(path, raw_dir, console, n_perm=perms)
     with console.status("writing report") as status:
         summary = write_site(
             data, out, figures=figures, progress=lambda msg: status.update(f"writing: {msg}")

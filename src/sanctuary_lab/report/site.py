@@ -47,7 +47,8 @@ class MapLayer:
 
 @dataclass
 class ReportData:
-    """Everything the report prints; filled from a warehouse by :mod:`report.gather` or by tests."""
+    """Everything the report prints; filled from a warehouse by :mod:`report.gather` and
+    :mod:`report.commands`, or by tests."""
 
     runs: list[StudyRun]
     checks: list[ClaimCheck]
@@ -61,6 +62,7 @@ class ReportData:
     caveats: pd.DataFrame | None = None
     build: dict[str, Any] = field(default_factory=dict)
     multiverse: dict[str, pd.DataFrame] = field(default_factory=dict)
+    multiverse_summary: dict[str, dict[str, Any]] = field(default_factory=dict)
     run_errors: dict[str, str] = field(default_factory=dict)
     library_warnings: dict[str, int] = field(default_factory=dict)
     warehouse_name: str = ""
@@ -204,18 +206,21 @@ def _study_view(
                 "Main coefficient of each specification with its 95% CI.",
             )
         )
-    spec_curve, spec_note = None, ""
+    spec_curve, spec_note, spec_stats = None, "", None
     mv = data.multiverse.get(sid)
     if mv is not None and not mv.empty:
         spec_curve = sink.add(
             f"{sid}-specification-curve",
-            charts.spec_curve_chart(mv, title=f"{run.title}: {len(mv)} specifications"),
+            charts.spec_curve_chart(mv, title=f"{len(mv)} specifications"),
             "spec-curve",
         )
         spec_note = (
             f"{len(mv)} specifications, sorted by estimate; the lower panel marks the choices "
-            "that define each one."
+            "that define each one. Specifications that could not be estimated are left out."
         )
+        summary = data.multiverse_summary.get(sid)
+        if summary:
+            spec_stats = views.pairs({k: v for k, v in summary.items() if k != "study_id"})
     descriptive = []
     for name, table in run.descriptive.items():
         if not isinstance(table, pd.DataFrame) or table.empty:
@@ -240,6 +245,7 @@ def _study_view(
         "coef_charts": coef_charts,
         "spec_curve": spec_curve,
         "spec_curve_note": spec_note,
+        "spec_stats": spec_stats,
         "descriptive": descriptive,
         "caveats": list(run.caveats),
         "library_warnings": data.library_warnings.get(sid, 0),
