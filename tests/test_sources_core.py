@@ -59,6 +59,8 @@ def test_nchs_workbook_classes(raw_dir: Path) -> None:
         55514,
     )
     assert sd.files[0].file == "NCHSURCodes2013.xlsx"
+    # both old and new codes of renamed counties are listed (hence 3,149 rows)
+    assert {"02158", "02270", "46102", "46113", "51515"} <= set(df["fips"])
 
 
 def test_nchs_repairs_titles_cut_into_population_cell(raw_dir: Path) -> None:

@@ -36,8 +36,9 @@ COLUMNS = {
 REQUIRED = ["FIPS code", "State Abr.", "County name", "2013 code"]
 
 CAVEATS = [
-    "NCHS 2013 county set: Bedford city VA (51515) present, Kusilvak/Oglala Lakota renamings not applied, "
-    "old CT counties; a crosswalk is needed for 2020+ geographies.",
+    "NCHS 2013 county set lists both old and new codes for renamed counties (Wade Hampton 02270 and "
+    "Kusilvak 02158; Shannon 46113 and Oglala Lakota 46102; SOURCE.md says renamings are not applied) "
+    "plus Bedford city VA 51515 and the old CT counties; a crosswalk is needed for 2020+ geographies.",
 ]
 
 
