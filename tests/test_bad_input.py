@@ -154,6 +154,17 @@ MORE_CASES = {
 }  # fmt: skip
 
 
+MORE_CASES["usdata_missing_file"] = (
+    "usdata_county_complete", UsdataCounty, lambda d: (d / "county_2019.csv").unlink(),
+    "county_2019.csv", None, None, "expected file is missing",
+)  # fmt: skip
+MORE_CASES["popest_header_only"] = (
+    "census_popest_county_2010_2019", CensusPopest,
+    lambda d: edit_lines(d / "co-est2019-alldata.csv", lambda ls: ls[:1], encoding="utf-8-sig"),
+    "co-est2019-alldata.csv", None, None, "no data rows",
+)  # fmt: skip
+
+
 def _set_nchs_code(folder: Path) -> None:
     import openpyxl
 
