@@ -91,11 +91,18 @@ def test_descriptive_rules() -> None:
     assert judge("descriptive", -2.4, None, None, direction="+").verdict == "contradicted"
     assert judge("descriptive", 0.0, None, None, direction="+").verdict == "not-supported"
     # threshold: "above half"
-    assert judge("descriptive", 57.0, None, None, published=50, direction="+").verdict == "reproduced"
-    assert judge("descriptive", 41.0, None, None, published=50, direction="+").verdict == "contradicted"
+    assert (
+        judge("descriptive", 57.0, None, None, published=50, direction="+").verdict == "reproduced"
+    )
+    assert (
+        judge("descriptive", 41.0, None, None, published=50, direction="+").verdict
+        == "contradicted"
+    )
     # "about 13%" with a tolerance of 2
     assert judge("descriptive", 14.5, None, None, published=13, margin=2).verdict == "reproduced"
-    assert judge("descriptive", 20.0, None, None, published=13, margin=2).verdict == "direction-only"
+    assert (
+        judge("descriptive", 20.0, None, None, published=13, margin=2).verdict == "direction-only"
+    )
     assert judge("descriptive", -1.0, None, None, published=13, margin=2).verdict == "contradicted"
 
 
@@ -176,7 +183,9 @@ BASE = {
         ({"who": ""}, "who"),
     ],
 )
-def test_bad_registry_rows_name_file_row_field(tmp_path: Path, change: dict[str, str], field: str) -> None:
+def test_bad_registry_rows_name_file_row_field(
+    tmp_path: Path, change: dict[str, str], field: str
+) -> None:
     p = _write_registry(tmp_path, [{**BASE, "claim_id": "ok"}, {**BASE, **change}])
     with pytest.raises(InputError) as info:
         load_registry(p)
@@ -194,7 +203,18 @@ def test_registry_missing_column(tmp_path: Path) -> None:
 
 def _run_with(term: str, est: float, lo: float, hi: float) -> StudyRun:
     table = pd.DataFrame(
-        [{"term": term, "estimate": est, "std_error": 1.0, "ci_low": lo, "ci_high": hi, "p_value": 0.5, "n_obs": 99, "n_clusters": 9}]
+        [
+            {
+                "term": term,
+                "estimate": est,
+                "std_error": 1.0,
+                "ci_low": lo,
+                "ci_high": hi,
+                "p_value": 0.5,
+                "n_obs": 99,
+                "n_clusters": 9,
+            }
+        ]
     )
     run = StudyRun("s", "t", "c", "d")
     run.results["lab"] = Result("fake", table)
@@ -210,17 +230,33 @@ def test_check_uses_the_rule_and_reports_untestable_reasons(tmp_path: Path) -> N
             {**BASE, "claim_id": "scaled", "published_value": "-0.02", "scale": "100"},
             {**BASE, "claim_id": "missing_term", "result_term": "lab@other"},
             {**BASE, "claim_id": "failed_fit", "result_term": "gone@term"},
-            {**BASE, "claim_id": "nodata", "study_id": "", "result_term": "", "untestable_reason": "needs ICE arrests"},
+            {
+                **BASE,
+                "claim_id": "nodata",
+                "study_id": "",
+                "result_term": "",
+                "untestable_reason": "needs ICE arrests",
+            },
             {**BASE, "claim_id": "unrun", "study_id": "other"},
         ],
     )
-    checks = {c.claim_id: c for c in check(load_registry(p), {"s": _run_with("term", -1.5, -3.0, -0.5)})}
+    checks = {
+        c.claim_id: c for c in check(load_registry(p), {"s": _run_with("term", -1.5, -3.0, -0.5)})
+    }
     assert checks["hit"].verdict == "reproduced"
     assert checks["hit"].estimate == -1.5 and checks["hit"].n_obs == 99
     assert checks["scaled"].verdict == "reproduced"  # -0.02 * 100 = -2 inside [-3, -0.5]
-    assert checks["missing_term"].verdict == "untestable" and "no term 'other'" in checks["missing_term"].reason
-    assert checks["failed_fit"].verdict == "untestable" and "no table 'x'" in checks["failed_fit"].reason
-    assert checks["nodata"].verdict == "untestable" and checks["nodata"].reason == "needs ICE arrests"
+    assert (
+        checks["missing_term"].verdict == "untestable"
+        and "no term 'other'" in checks["missing_term"].reason
+    )
+    assert (
+        checks["failed_fit"].verdict == "untestable"
+        and "no table 'x'" in checks["failed_fit"].reason
+    )
+    assert (
+        checks["nodata"].verdict == "untestable" and checks["nodata"].reason == "needs ICE arrests"
+    )
     assert checks["unrun"].verdict == "untestable"
     d = checks["hit"].to_dict()
     assert d["verdict"] == "reproduced" and d["kind"] == "effect"

@@ -18,7 +18,12 @@ from sanctuary_lab.designs import registry
 from sanctuary_lab.designs.result import Result
 from sanctuary_lab.errors import InputError, SpecError
 from sanctuary_lab.studies import api
-from sanctuary_lab.studies.spec import bundled_study_paths, parse_study, resolve_study_path, substitute
+from sanctuary_lab.studies.spec import (
+    bundled_study_paths,
+    parse_study,
+    resolve_study_path,
+    substitute,
+)
 from sanctuary_lab.studies.tables import load_adoption_dates, load_facts
 
 
@@ -38,8 +43,18 @@ class FakeMeanDiff:
         est = a.mean() - b.mean()
         se = float(np.sqrt(a.var() / len(a) + b.var() / len(b)))
         table = pd.DataFrame(
-            [{"term": self.treatment, "estimate": est, "std_error": se, "ci_low": est - 1.96 * se,
-              "ci_high": est + 1.96 * se, "p_value": 0.5, "n_obs": len(data), "n_clusters": np.nan}]
+            [
+                {
+                    "term": self.treatment,
+                    "estimate": est,
+                    "std_error": se,
+                    "ci_low": est - 1.96 * se,
+                    "ci_high": est + 1.96 * se,
+                    "p_value": 0.5,
+                    "n_obs": len(data),
+                    "n_clusters": np.nan,
+                }
+            ]
         )
         return Result("fake_mean_diff", table, {"outcome": self.outcome})
 
@@ -61,8 +76,16 @@ def tiny_warehouse(tmp_path: Path) -> Path:
     rng = np.random.default_rng(0)
     for ori, pop in (("AA00001", 1e5), ("BB00001", 2e5), ("CC00001", 3e5), ("DD00001", 4e5)):
         for year in range(2000, 2010):
-            rows.append({"ori": ori, "year": year, "department_name": ori, "violent_count": int(500 + rng.integers(0, 100)),
-                         "population": int(pop), "months_reported": 12 if year != 2003 else 6})
+            rows.append(
+                {
+                    "ori": ori,
+                    "year": year,
+                    "department_name": ori,
+                    "violent_count": int(500 + rng.integers(0, 100)),
+                    "population": int(pop),
+                    "months_reported": 12 if year != 2003 else 6,
+                }
+            )
     path = tmp_path / "tiny.duckdb"
     con = duckdb.connect(str(path))
     con.register("df", pd.DataFrame(rows))
@@ -166,7 +189,9 @@ def test_bundled_studies_parse_and_cover_the_issue() -> None:
         assert s.title and s.citation and s.identifies and s.cannot_identify
 
 
-def test_study_parses_placeholders_and_ignores_multiverse(tmp_path: Path, adoption_file: Path, fake_design: None) -> None:
+def test_study_parses_placeholders_and_ignores_multiverse(
+    tmp_path: Path, adoption_file: Path, fake_design: None
+) -> None:
     study = parse_study(_write(tmp_path, STUDY.format(adoption=adoption_file)))
     assert study.id == "tiny"
     assert study.raw["multiverse"]["anything"].startswith("is ignored")
@@ -178,27 +203,64 @@ def test_study_parses_placeholders_and_ignores_multiverse(tmp_path: Path, adopti
 
 def test_substitute_keeps_types() -> None:
     ctx = {"covariates": ["a", "b"], "k": 3}
-    assert substitute({"x": "{covariates}", "y": "k={k}", "z": 1}, ctx, "w") == {"x": ["a", "b"], "y": "k=3", "z": 1}
+    assert substitute({"x": "{covariates}", "y": "k={k}", "z": 1}, ctx, "w") == {
+        "x": ["a", "b"],
+        "y": "k=3",
+        "z": 1,
+    }
     with pytest.raises(SpecError, match="unknown placeholder"):
         substitute("{nope}", ctx, "here")
 
 
 BAD = [
     ("[study]\ntitle = 'x'\n", "study.citation"),
-    ("[study]\ntitle = 'x'\ncitation = 'y'\ncolour = 'red'\n[[descriptive]]\nname='a'\nbuilder='cited_facts'\n", "study.colour"),
+    (
+        "[study]\ntitle = 'x'\ncitation = 'y'\ncolour = 'red'\n[[descriptive]]\nname='a'\nbuilder='cited_facts'\n",
+        "study.colour",
+    ),
     ("[studdy]\ntitle = 'x'\n", "studdy"),
     ("[study]\ntitle = 'x'\ncitation = 'y'\n", "analysis"),
     ("[study]\ntitle='x'\ncitation='y'\n[data]\nframe='nope'\n", "data.frame"),
-    ("[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[parameters]\nthreshold=1\n", "parameters.threshold"),
-    ("[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[[analysis]]\nlabel='a'\ndesign='no_such_design'\n", "analysis[0].design"),
-    ("[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[[analysis]]\ndesign='twfe'\n", "analysis[0].label"),
-    ("[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[[analysis]]\nlabel='a'\ndesign='twfe'\noptions=3\n", "analysis[0].options"),
-    ("[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[[analysis]]\nlabel='a'\ndesign='twfe'\noutcomes=['u','v']\n", "analysis[0].label"),
-    ("[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[[analysis]]\nlabel='a'\ndesign='twfe'\n[[analysis]]\nlabel='a'\ndesign='twfe'\n", "analysis"),
-    ("[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[parameters]\nmin_months=1\n[[analysis]]\nlabel='a'\ndesign='twfe'\n[[sensitivity]]\nparameter='first_year'\nvalues=[1]\n", "sensitivity[0].parameter"),
-    ("[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[parameters]\nmin_months=1\n[[analysis]]\nlabel='a'\ndesign='twfe'\n[[sensitivity]]\nparameter='min_months'\nvalues=[1]\nanalyses=['zzz']\n", "sensitivity[0].analyses"),
-    ("[study]\ntitle='x'\ncitation='y'\n[[descriptive]]\nname='a'\nbuilder='nope'\n", "descriptive[0].builder"),
-    ("[study]\ntitle='x'\ncitation='y'\n[[descriptive]]\nname='a'\nbuilder='cited_facts'\n[[published]]\nquantity='q'\nvalue='big'\n", "published[0].value"),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[parameters]\nthreshold=1\n",
+        "parameters.threshold",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[[analysis]]\nlabel='a'\ndesign='no_such_design'\n",
+        "analysis[0].design",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[[analysis]]\ndesign='twfe'\n",
+        "analysis[0].label",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[[analysis]]\nlabel='a'\ndesign='twfe'\noptions=3\n",
+        "analysis[0].options",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[[analysis]]\nlabel='a'\ndesign='twfe'\noutcomes=['u','v']\n",
+        "analysis[0].label",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[[analysis]]\nlabel='a'\ndesign='twfe'\n[[analysis]]\nlabel='a'\ndesign='twfe'\n",
+        "analysis",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[parameters]\nmin_months=1\n[[analysis]]\nlabel='a'\ndesign='twfe'\n[[sensitivity]]\nparameter='first_year'\nvalues=[1]\n",
+        "sensitivity[0].parameter",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[parameters]\nmin_months=1\n[[analysis]]\nlabel='a'\ndesign='twfe'\n[[sensitivity]]\nparameter='min_months'\nvalues=[1]\nanalyses=['zzz']\n",
+        "sensitivity[0].analyses",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[[descriptive]]\nname='a'\nbuilder='nope'\n",
+        "descriptive[0].builder",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[[descriptive]]\nname='a'\nbuilder='cited_facts'\n[[published]]\nquantity='q'\nvalue='big'\n",
+        "published[0].value",
+    ),
 ]
 
 
@@ -226,20 +288,29 @@ def test_resolve_bundled_study_by_id() -> None:
     assert resolve_study_path("wong2017_cross_section") in bundled_study_paths()
 
 
-def test_runner_on_tiny_warehouse(tmp_path: Path, tiny_warehouse: Path, adoption_file: Path, fake_design: None) -> None:
+def test_runner_on_tiny_warehouse(
+    tmp_path: Path, tiny_warehouse: Path, adoption_file: Path, fake_design: None
+) -> None:
     path = _write(tmp_path, STUDY.format(adoption=adoption_file))
     steps: list[tuple[str, int, int]] = []
     run = api.run_study(path, tiny_warehouse, progress=lambda m, d, t: steps.append((m, d, t)))
     # 4 analyses + 1 sensitivity fit, then the final (total, total) call
     assert steps[-1][1:] == (5, 5)
     assert [s[1] for s in steps[:-1]] == [0, 1, 2, 3, 4]
-    assert set(run.results) == {"violent_rate:diff", "log_violent_rate:diff", "late:diff", "violent_rate:diff[min_confidence=high]"}
+    assert set(run.results) == {
+        "violent_rate:diff",
+        "log_violent_rate:diff",
+        "late:diff",
+        "violent_rate:diff[min_confidence=high]",
+    }
     # 4 ORIs x 10 years minus the 4 half-year rows (2003) = 36 agency-years
     assert int(run.results["violent_rate:diff"].tidy()["n_obs"].iloc[0]) == 36
     assert int(run.results["late:diff"].tidy()["n_obs"].iloc[0]) == 24
     assert run.sample["n_units"] == 4
     assert run.sample["n_obs"] == 36
-    assert "broken" in run.sample["failed"] and "deliberate failure" in run.sample["failed"]["broken"]
+    assert (
+        "broken" in run.sample["failed"] and "deliberate failure" in run.sample["failed"]["broken"]
+    )
     assert any("broken" in c for c in run.caveats)
     assert any("published one has 5" in d for d in run.sample["differences"])
     assert run.sample["warehouse"]["version"] == "0.0"
@@ -250,7 +321,9 @@ def test_runner_on_tiny_warehouse(tmp_path: Path, tiny_warehouse: Path, adoption
     json.loads(json.dumps(run.to_dict()))
 
 
-def test_missing_table_is_recorded_not_raised(tmp_path: Path, tiny_warehouse: Path, fake_design: None) -> None:
+def test_missing_table_is_recorded_not_raised(
+    tmp_path: Path, tiny_warehouse: Path, fake_design: None
+) -> None:
     text = (
         "[study]\ntitle='x'\ncitation='y'\n[data]\nframe='state_panel'\n"
         "[[analysis]]\nlabel='a'\ndesign='fake_mean_diff'\noptions={outcome='y', treatment='d'}\n"

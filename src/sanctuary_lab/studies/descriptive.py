@@ -53,7 +53,7 @@ def detainer_declines_by_year(
     """
     before = before or [2008, 2013]
     after = after or [2014, 2015]
-    lift = _table(con, ("detainers_national_by_lift_reason", "detainers_national_lift_reason"))
+    lift = _table(con, ("detainers_national_by_reason", "detainers_national_by_lift_reason"))
     ycol, rcol, ccol = _col(lift, "year"), _col(lift, "lift_reason"), _col(lift, "count", "n")
     declined = (
         lift.loc[lift[rcol].astype(str) == DECLINED_REASON]

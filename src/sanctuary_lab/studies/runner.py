@@ -188,6 +188,8 @@ def _run_one(
         return
     result.metadata.setdefault("study", study.id)
     result.metadata["analysis"] = label
+    result.metadata.setdefault("data_vintage", frame.meta.get("vintage", {}))
+    result.metadata.setdefault("sample_rule", frame.meta.get("rule", ""))
     if analysis.subset:
         result.metadata["subset"] = analysis.subset
     out.results[label] = result
@@ -226,6 +228,9 @@ def _sample_record(
         "parameters": dict(study.parameters),
         "published_n": published_n,
         "differences": differences,
-        "frames": frames_meta,
+        "frames": {
+            tag: {k: m[k] for k in ("n_units", "n_treated", "n_treated_units", "rule") if k in m}
+            for tag, m in frames_meta.items()
+        },
         "failed": failed,
     }

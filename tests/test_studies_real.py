@@ -1,0 +1,212 @@
+"""Real-data runs on the session warehouse: finite estimates with the stated sample sizes (checked
+against independent SQL counts), `check` end to end, and the CLI's JSON output."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sanctuary_lab.studies import api
+from sanctuary_lab.studies.claims import load_registry
+from sanctuary_lab.studies.model import StudyRun
+
+VERDICTS = {"reproduced", "direction-only", "not-supported", "contradicted", "untestable"}
+
+
+@pytest.fixture(scope="module")
+def runs(warehouse: Path) -> dict[str, StudyRun]:
+    """Every bundled study, run once for this module."""
+    return {r.study_id: r for r in api.run_all(warehouse)}
+
+
+def _sql(warehouse: Path, query: str) -> int:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return int(con.execute(query).fetchone()[0])
+    finally:
+        con.close()
+
+
+def _finite_terms(run: StudyRun, label: str, term: str) -> tuple[float, float, float, int]:
+    tidy = run.results[label].tidy()
+    row = tidy.loc[tidy["term"] == term].iloc[0]
+    vals = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
+    assert all(math.isfinite(v) for v in vals), (label, term, vals)
+    assert vals[1] <= vals[0] <= vals[2]
+    return (*vals, int(row["n_obs"]))
+
+
+def test_every_study_runs_without_failed_analyses(runs: dict[str, StudyRun]) -> None:
+    assert set(runs) >= {s.id for s in api.list_studies() if s.analyses or s.descriptive}
+    for run in runs.values():
+        assert run.sample["failed"] == {}, (run.study_id, run.sample["failed"])
+        json.loads(json.dumps(run.to_dict()))
+
+
+def test_city_sanctuary_panel_sample_size(runs: dict[str, StudyRun], warehouse: Path) -> None:
+    run = runs["martinez2019_city_sanctuary"]
+    expected = _sql(
+        warehouse,
+        "SELECT count(*) FROM city_crime WHERE ori IS NOT NULL AND year BETWEEN 1975 AND 2015 "
+        "AND months_reported >= 12 AND violent_count > 0 AND population > 0",
+    )
+    _, _, _, n = _finite_terms(run, "log_violent_rate:twfe", "treated")
+    assert n == expected
+    _finite_terms(run, "log_violent_rate:callaway_santanna", "att")
+    assert run.sample["n_units"] == _sql(
+        warehouse, "SELECT count(DISTINCT ori) FROM city_crime WHERE ori IS NOT NULL"
+    )
+    assert run.results["log_violent_rate:event_study"].plot_data() is not None
+
+
+def test_wong_cross_section_sample_size(runs: dict[str, StudyRun], warehouse: Path) -> None:
+    run = runs["wong2017_cross_section"]
+    expected = _sql(
+        warehouse,
+        """
+        SELECT count(*) FROM county_detainer_declines d
+        JOIN counties c USING (fips)
+        JOIN county_crime k ON k.fips = d.fips AND k.year = 2012 AND k.reporting = 'full'
+        JOIN county_covariates v ON v.fips = d.fips AND v.vintage = 'acs2011_2015'
+        WHERE d.n_detainers >= 10 AND v.population > 0
+          AND v.median_household_income IS NOT NULL AND v.poverty_rate IS NOT NULL
+          AND k.violent_count IS NOT NULL AND k.property_count IS NOT NULL AND k.population > 0
+        """,
+    )
+    assert run.sample["n_units"] == expected
+    est, lo, hi, n = _finite_terms(run, "crime_per10k:raw", "sanctuary")
+    assert n == expected
+    for label in (
+        "crime_per10k:adjusted",
+        "median_household_income:adjusted",
+        "poverty_rate:adjusted",
+    ):
+        _finite_terms(run, label, "sanctuary")
+    _finite_terms(run, "crime_per10k:matched", "sanctuary")
+    assert "balance" in run.results["crime_per10k:matched"].extras
+    treated = _sql(
+        warehouse,
+        "SELECT count(*) FROM county_detainer_declines WHERE n_detainers >= 10 AND n_declined > 0",
+    )
+    assert 0 < run.sample["frames"]["base"]["n_treated"] <= treated
+    # the threshold sensitivity really changes the treatment group
+    ns = {
+        k: v["n_treated"]
+        for k, v in run.sample["frames"].items()
+        if k.startswith("decline_threshold")
+    }
+    assert (
+        ns["decline_threshold=0.05"]
+        <= ns["decline_threshold=0.01"]
+        <= run.sample["frames"]["base"]["n_treated"]
+    )
+
+
+def test_secure_communities_state_panel(runs: dict[str, StudyRun], warehouse: Path) -> None:
+    run = runs["secure_communities_crime"]
+    _, _, _, n = _finite_terms(run, "log_index_crime_rate:twfe", "sc_share")
+    expected = _sql(
+        warehouse,
+        "SELECT count(*) FROM state_crime WHERE year BETWEEN 2000 AND 2014 AND population > 0",
+    )
+    assert n == expected
+    assert run.sample["n_units"] == _sql(
+        warehouse, "SELECT count(DISTINCT state) FROM state_crime WHERE year BETWEEN 2000 AND 2014"
+    )
+
+
+def test_287g_and_immigrant_studies_are_finite(runs: dict[str, StudyRun]) -> None:
+    _finite_terms(runs["forrester2020_287g_city"], "log_violent_rate:twfe", "treated")
+    _finite_terms(runs["forrester2020_287g_county"], "log_property_rate:twfe", "any_287g")
+    est, _, _, n = _finite_terms(
+        runs["light_miller2018_immigrants"], "log_violent_rate:cross_section", "pct_foreign_born"
+    )
+    assert n == 51  # 50 states + DC
+
+
+def test_detainer_declines_series_matches_the_source(runs: dict[str, StudyRun]) -> None:
+    table = runs["detainer_declines"].descriptive["detainer_declines"].set_index("year")
+    # NPR national series (SOURCE.md): declined by LEA 2014 = 13,595; all detainers 2011 = 314,966
+    assert table.loc[2014, "declined"] == 13595
+    assert table.loc[2011, "all_detainers"] == 314966
+    stat = (
+        runs["detainer_declines"]
+        .results["descriptive:detainer_declines"]
+        .coef("declined_share_change")
+    )
+    before = table.loc[2008:2013, "share_declined_pct"].mean()
+    after = table.loc[2014:2015, "share_declined_pct"].mean()
+    assert stat == pytest.approx(after - before)
+
+
+def test_check_end_to_end(runs: dict[str, StudyRun], warehouse: Path) -> None:
+    checks = api.check_claims(warehouse, runs=list(runs.values()))
+    reg = load_registry()
+    assert [c.claim_id for c in checks] == list(reg["claim_id"])
+    by_id = {c.claim_id: c for c in checks}
+    for c in checks:
+        assert c.verdict in VERDICTS
+        assert c.reason
+        if c.verdict != "untestable":
+            assert c.estimate is not None and math.isfinite(c.estimate)
+    for cid in ("noncriminal_share_2009_2014", "noncriminal_share_recent"):
+        assert by_id[cid].verdict == "untestable"
+        assert "ICE arrest" in by_id[cid].reason
+    # Wong's crime claim and the executive order's claim are tested on the same estimate
+    assert by_id["wong_crime_per10k"].estimate == by_id["eo13768_immeasurable_harm"].estimate
+    assert by_id["wong_crime_per10k"].verdict != "untestable"
+    assert by_id["detainer_declines_rose_after_2013"].verdict != "untestable"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("sanctuary-lab")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=600)
+
+
+def test_cli_run_and_adhoc_json(warehouse: Path) -> None:
+    out = _cli("run", "detainer_declines", "-w", str(warehouse), "--json")
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert body["study_id"] == "detainer_declines"
+    assert "detainer_declines" in body["descriptive"]
+    out = _cli(
+        "run", "--design", "twfe", "--table", "state_crime", "-w", str(warehouse),
+        "--where", "year >= 2000 and year <= 2014",
+        "--option", "outcome=violent_rate_100k", "--option", "treatment=murder_rate_100k",
+        "--option", "unit=state", "--option", "time=year", "--json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert res["design"] == "twfe"
+    assert res["tidy"][0]["term"] == "murder_rate_100k"
+    assert res["tidy"][0]["n_obs"] == _sql(
+        warehouse,
+        "SELECT count(*) FROM state_crime WHERE year BETWEEN 2000 AND 2014 AND murder_rate_100k IS NOT NULL AND violent_rate_100k IS NOT NULL",
+    )
+    bad = _cli(
+        "run",
+        "--design",
+        "twfe",
+        "--table",
+        "state_crime",
+        "-w",
+        str(warehouse),
+        "--option",
+        "colour=red",
+    )
+    assert bad.returncode == 2 and "colour" in bad.stderr
+
+
+@pytest.mark.slow
+def test_cli_check_json(warehouse: Path) -> None:
+    out = _cli("check", "-w", str(warehouse), "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert len(rows) == len(load_registry())
+    assert {r["verdict"] for r in rows} <= VERDICTS
