@@ -40,6 +40,23 @@ def permute_units(treat: pd.Series, rng: np.random.Generator) -> np.ndarray:
     return rng.permutation(treat.to_numpy())
 
 
+def path_permuter(
+    df: pd.DataFrame, treatment: str, unit: str, time: str
+) -> Callable[[np.random.Generator], np.ndarray]:
+    """A function drawing one path permutation (see :func:`permute_paths`); pivots once."""
+    wide = df.pivot_table(index=unit, columns=time, values=treatment, aggfunc="first")
+    wide = wide.ffill(axis=1).bfill(axis=1)
+    mat = wide.to_numpy()
+    rows = wide.index.get_indexer(df[unit])
+    cols = wide.columns.get_indexer(df[time])
+
+    def draw(rng: np.random.Generator) -> np.ndarray:
+        donors = rng.permutation(mat.shape[0])
+        return mat[donors][rows, cols]
+
+    return draw
+
+
 def permute_paths(
     df: pd.DataFrame, treatment: str, unit: str, time: str, rng: np.random.Generator
 ) -> np.ndarray:
@@ -48,13 +65,7 @@ def permute_paths(
     Where the donor's path lacks a period the recipient has (unbalanced panels), the donor's
     nearest earlier (else later) value is used.
     """
-    wide = df.pivot_table(index=unit, columns=time, values=treatment, aggfunc="first")
-    wide = wide.ffill(axis=1).bfill(axis=1)
-    donors = rng.permutation(len(wide.index))
-    shuffled = pd.DataFrame(wide.to_numpy()[donors], index=wide.index, columns=wide.columns)
-    rows = shuffled.index.get_indexer(df[unit])
-    cols = shuffled.columns.get_indexer(df[time])
-    return shuffled.to_numpy()[rows, cols]
+    return path_permuter(df, treatment, unit, time)(rng)
 
 
 def randomization_inference(
@@ -110,11 +121,16 @@ def randomization_inference(
     m = observed_terms.shape[1]
     perm_frame = data.copy()
     blocks = [observed_terms]
+    if scheme == "paths":
+        draw = path_permuter(data, treatment, str(unit), str(time))
+    else:
+        values = data[treatment].to_numpy()
+
+        def draw(g: np.random.Generator) -> np.ndarray:
+            return g.permutation(values)
+
     for _ in range(n_perm):
-        if scheme == "units":
-            perm_frame[treatment] = permute_units(data[treatment], rng)
-        else:
-            perm_frame[treatment] = permute_paths(data, treatment, str(unit), str(time), rng)
+        perm_frame[treatment] = draw(rng)
         blocks.append(build_terms(perm_frame))
     big = absorb(np.column_stack(blocks).astype(float), codes, w) * sw[:, None]
     big = residualize(big, wmat)
