@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,10 +39,17 @@ Z95 = float(stats.norm.ppf(0.975))
 _AGG = {"simple": "simple", "dynamic": "dynamic", "group": "group", "calendar": "calendar"}
 
 
-def _quiet(fn, *args: Any, **kwargs: Any) -> Any:
-    """Call a csdid function with its console printing suppressed."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        return fn(*args, **kwargs)
+def _quiet(fn, *args: Any, _warns: list[str] | None = None, **kwargs: Any) -> Any:
+    """Call a csdid function with its printing suppressed and its warnings collected."""
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        out = fn(*args, **kwargs)
+    if _warns is not None:
+        for w in got:
+            msg = "csdid: " + " ".join(str(w.message).split())
+            if msg not in _warns:
+                _warns.append(msg)
+    return out
 
 
 def _row(term: str, est: float, se: float, n_obs: int, n_cl: float) -> dict[str, Any]:
@@ -154,6 +162,7 @@ class CallawaySantAnnaSpec:
         try:
             model = _quiet(
                 ATTgt,
+                _warns=warns,
                 yname="_sl_y",
                 tname="_sl_t",
                 idname="_sl_id",
@@ -168,7 +177,11 @@ class CallawaySantAnnaSpec:
                 **extra,
             )
             res = _quiet(
-                model.fit, est_method=self.method, base_period=self.base_period, bstrap=False
+                model.fit,
+                _warns=warns,
+                est_method=self.method,
+                base_period=self.base_period,
+                bstrap=False,
             )
         except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as exc:
             raise SpecError(f"{WHAT}: csdid could not estimate this specification: {exc}") from exc
@@ -188,7 +201,8 @@ class CallawaySantAnnaSpec:
         att_gt["ci_low"] = att_gt["att"] - Z95 * att_gt["std_error"]
         att_gt["ci_high"] = att_gt["att"] + Z95 * att_gt["std_error"]
         aggs = {
-            k: _quiet(res.aggte, typec=v, bstrap=False, na_rm=True).atte for k, v in _AGG.items()
+            k: _quiet(res.aggte, _warns=warns, typec=v, bstrap=False, na_rm=True).atte
+            for k, v in _AGG.items()
         }
         rows = [
             _row("att", aggs["simple"]["overall_att"], aggs["simple"]["overall_se"], n_obs, n_cl)
@@ -206,7 +220,10 @@ class CallawaySantAnnaSpec:
         w, wp, q = _pretest(res, att_gt)
         pre = {"chi2": w, "df": q, "p_value": wp, "stat": w, "source": "csdid Wald pre-test"}
         if w is None:
-            warns.append("pre-trend Wald test not computable (no usable pre-treatment ATT(g,t))")
+            warns.append(
+                "pre-trend Wald test not computable (singular covariance of the pre-treatment "
+                "ATT(g,t), or none usable)"
+            )
         rows.append(pretrend_row(pre, n_obs, n_cl))
         table = pd.DataFrame(rows).loc[:, list(TIDY_COLUMNS)]
         ref = -1 - self.anticipation if self.base_period == "universal" else None

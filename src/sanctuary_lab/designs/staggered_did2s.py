@@ -91,23 +91,17 @@ class Did2sSpec:
         )
         df = panel.data.copy()
         warns = list(panel.warnings)
-        untreated_t = set(df.loc[df[TREATED] == 0, self.time])
-        no_ctrl = ~df[self.time].isin(untreated_t)
-        if no_ctrl.any():
+        df, dropped = _drop_unimputable(df, self.unit, self.time)
+        if dropped["units"]:
             warns.append(
-                f"dropped {int(no_ctrl.sum())} row(s) in period(s) with no untreated observation "
-                "(their period effect cannot be imputed)"
+                f"dropped {dropped['units']} unit(s) with fewer than 2 untreated periods: pyfixest "
+                "drops singleton fixed effects in stage 1, so their effects cannot be imputed"
             )
-            df = df.loc[~no_ctrl].copy()
-        n_untreated = df.loc[df[TREATED] == 0].groupby(self.unit).size()
-        single = df[self.unit].map(n_untreated).fillna(0) < 2
-        if single.any():
+        if dropped["periods"]:
             warns.append(
-                f"dropped {df.loc[single, self.unit].nunique()} unit(s) with fewer than 2 untreated "
-                "periods: pyfixest drops singleton fixed effects in stage 1, so their effects "
-                "cannot be imputed"
+                f"dropped period(s) {dropped['periods']} with fewer than 2 untreated units: their "
+                "period effect cannot be imputed (pyfixest drops singleton fixed effects)"
             )
-            df = df.loc[~single].copy()
         if df[TREATED].nunique() < 2:
             raise SpecError(
                 f"{WHAT}: no treated unit has 2 or more untreated periods; the imputation needs "
@@ -172,6 +166,27 @@ class Did2sSpec:
             "warnings": warns,
         }
         return Result(WHAT, table, meta, {"event_study": es})
+
+
+def _drop_unimputable(df: pd.DataFrame, unit: str, time: str) -> tuple[pd.DataFrame, dict]:
+    """Drop units and periods with fewer than two untreated rows, repeatedly until none is left
+    (pyfixest removes singleton fixed effects in stage 1, leaving their rows without an imputed
+    counterfactual)."""
+    units: set = set()
+    periods: set = set()
+    while True:
+        untreated = df.loc[df[TREATED] == 0]
+        n_u = df[unit].map(untreated.groupby(unit).size()).fillna(0)
+        n_t = df[time].map(untreated.groupby(time).size()).fillna(0)
+        bad_u, bad_t = n_u < 2, n_t < 2
+        if not (bad_u.any() or bad_t.any()):
+            break
+        units |= set(df.loc[bad_u, unit])
+        periods |= set(df.loc[bad_t, time])
+        df = df.loc[~(bad_u | bad_t)].copy()
+        if df.empty:
+            break
+    return df, {"units": len(units), "periods": sorted(int(p) for p in periods)}
 
 
 DESIGNS = {"did2s": Did2sSpec}

@@ -136,7 +136,16 @@ class SunAbrahamSpec:
         beta = np.asarray(fit._beta_hat, dtype=float)[idx]
         vcov = np.asarray(fit._vcov, dtype=float)[np.ix_(idx, idx)]
         cells["estimate"] = beta
-        cells["std_error"] = np.sqrt(np.diag(vcov))
+        cells["std_error"] = np.sqrt(np.clip(np.diag(vcov), 0, None))
+        if cluster:
+            per = df.loc[df[COHORT] > 0].groupby(COHORT)[cluster].nunique()
+            thin = sorted(int(g) for g in per[per < 2].index)
+            if thin:
+                warns.append(
+                    f"cohort(s) {thin} lie in a single cluster: the cluster-robust variance of "
+                    "their cells is degenerate (near zero); read their SEs and the pre-test "
+                    "with care, or drop those cohorts"
+                )
         binned = cells[REL].clip(lo, hi)
         ks = [k for k in range(lo, hi + 1) if k != self.reference and (binned == k).any()]
         rmat = np.zeros((len(ks) + 1, len(cells)))
