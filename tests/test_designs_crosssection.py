@@ -171,3 +171,16 @@ def test_entropy_balancing_matches_means_exactly(counties: pd.DataFrame) -> None
     assert np.allclose(bal["smd_after"], 0, atol=1e-6)
     w = res.extras["weights"]
     assert w.loc[w.treated == 0, "weight"].sum() == pytest.approx(counties.d.sum())
+
+
+def test_weighting_refuses_resampling_inference_after_fit(counties: pd.DataFrame) -> None:
+    from sanctuary_lab.inference import with_inference
+
+    res = spec_from_dict("weighting", dict(outcome="y", treatment="d", covariates=["x1"])).fit(
+        counties
+    )
+    crv = with_inference(res, "crv1", cluster="state")
+    assert crv.coef("d") == pytest.approx(res.coef("d"))
+    assert crv.tidy()["n_clusters"].iloc[0] == 30
+    with pytest.raises(SpecError, match="not valid for this design"):
+        with_inference(res, "wild", cluster="state")

@@ -155,7 +155,7 @@ class WeightingSpec:
         model = LinearModel(
             data=df, terms={"_d": self.treatment}, controls=[], fe=[], weights="_w",
             family="ols", treatment="_d", build_terms=lambda f: f[["_d"]].to_numpy(float),
-            ssc_fixef="full",
+            ssc_fixef="full", allowed=("hc1", "crv1", "crv3"),
         )  # fmt: skip
         inferred = model.infer(self.inference, self.cluster, what=what)
         balance = balance_table(df, covs, t, w)

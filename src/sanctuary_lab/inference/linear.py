@@ -71,6 +71,9 @@ class LinearModel:
         Permutation scheme (``"units"`` or ``"paths"``) and the panel identifiers.
     ssc_fixef
         How absorbed fixed effects count in the small-sample correction (pyfixest ``k_fixef``).
+    allowed
+        Inference options valid for the design (e.g. no resampling when weights depend on the
+        treatment).
     """
 
     data: pd.DataFrame
@@ -85,6 +88,7 @@ class LinearModel:
     unit: str | None = None
     time: str | None = None
     ssc_fixef: SscFixef = "nonnested"
+    allowed: tuple[str, ...] = ("iid", "hc1", "crv1", "crv3", "wild", "ri")
 
     @property
     def formula(self) -> str:
@@ -113,6 +117,11 @@ class LinearModel:
     ) -> Inferred:
         """Fit and compute the chosen inference; see the module docstring."""
         check_inference(inference, cluster, what)
+        if inference not in self.allowed:
+            raise SpecError(
+                f"{what}: inference={inference!r} is not valid for this design; "
+                f"choose one of {list(self.allowed)}"
+            )
         if inference in ("wild", "ri") and self.family == "poisson":
             raise SpecError(
                 f"{what}: inference={inference!r} is implemented for linear models only; "
