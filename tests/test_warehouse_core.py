@@ -92,6 +92,9 @@ def test_county_crime_2012_counts_rates_reporting(con) -> None:
     v, pop, r100, r10 = one(con, "SELECT violent_count, population, violent_rate_100k, violent_rate_10k "
                                  "FROM county_crime WHERE fips = '11001' AND year = 2012")  # fmt: skip
     assert r100 == pytest.approx(v / pop * 1e5) and r10 == pytest.approx(v / pop * 1e4)
+    p1, prop, p1r = one(con, "SELECT part1_count, property_count, part1_rate_10k FROM county_crime "
+                             "WHERE fips = '11001' AND year = 2012")  # fmt: skip
+    assert p1 == v + prop and p1r == pytest.approx((v + prop) / pop * 1e4)
     # all-zero rows with COVIND 100 are non-reporting: counts NULL, not zero
     alcorn = one(con, "SELECT murder, violent_count, violent_rate_100k, coverage, reporting, quality_flag "
                       "FROM county_crime WHERE fips = '28003' AND year = 2012")  # fmt: skip

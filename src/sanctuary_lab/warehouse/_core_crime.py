@@ -2,7 +2,7 @@
 
 Tidy layout shared by ``county_crime`` and ``state_crime``: offence counts (NULL when a source
 has no counts), violent = murder + rape + robbery + aggravated assault, property = burglary +
-larceny + motor-vehicle theft, rates per 100,000 (and per 10,000 for counties), a ``series``
+larceny + motor-vehicle theft, Part I total (county) = violent + property (arson excluded), rates per 100,000 (and per 10,000 for counties), a ``series``
 label (``ucr_part1`` vs ``nibrs``) so different measurement systems are never pooled silently,
 and a ``source`` label.
 """
@@ -20,8 +20,9 @@ PROPERTY = ["burglary", "larceny", "motor_vehicle_theft"]
 
 COUNTY_COLUMNS = [
     "fips", "year", "series", "source", *OFFENCES, "violent_count", "property_count",
-    "population", "population_year", "violent_rate_100k", "property_rate_100k",
-    "violent_rate_10k", "property_rate_10k", "coverage", "quality", "quality_flag", "reporting",
+    "part1_count", "population", "population_year", "violent_rate_100k", "property_rate_100k",
+    "part1_rate_100k", "violent_rate_10k", "property_rate_10k", "part1_rate_10k", "coverage",
+    "quality", "quality_flag", "reporting",
 ]  # fmt: skip
 
 
@@ -109,8 +110,11 @@ def county_crime(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
     out["population_year"] = out["population_year"].astype("Int64")
     for c in ("violent_rate_100k", "property_rate_100k", "coverage"):
         out[c] = out[c].astype("float64")
-    out["violent_rate_10k"] = out["violent_rate_100k"] / 10
-    out["property_rate_10k"] = out["property_rate_100k"] / 10
+    # Part I total = violent + property (arson excluded, as in the UCR crime index)
+    out["part1_count"] = (out["violent_count"] + out["property_count"]).astype("Int64")
+    out["part1_rate_100k"] = out["violent_rate_100k"] + out["property_rate_100k"]
+    for what in ("violent", "property", "part1"):
+        out[f"{what}_rate_10k"] = out[f"{what}_rate_100k"] / 10
     return out
 
 
