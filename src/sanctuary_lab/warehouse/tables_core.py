@@ -13,8 +13,9 @@ county_covariates
 county_unemployment
     fips, year, unemployment_rate (BLS LAUS via usdata), source.
 county_crime
-    fips, year, series ('ucr_part1' | 'nibrs'), source, offence counts, violent/property/Part I (violent + property) counts,
-    population (+ population_year), rates per 100k and 10k, coverage (NACJD COVIND),
+    fips, year, series ('ucr_part1' | 'nibrs'), source, offence counts, violent, property and
+    Part I (violent + property) counts, population (+ population_year), rates per 100k and
+    10k, coverage (NACJD COVIND),
     quality (Urban 1-3), quality_flag, reporting ('full' | 'partial' | 'none').
 state_crime
     one primary row per state-year (see :func:`_core_crime.state_crime`).
