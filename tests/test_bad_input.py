@@ -44,6 +44,7 @@ def broken_raw(
         (root / child.name).symlink_to(child.resolve())
     if mutate is not None:
         shutil.copytree(raw_dir / folder, root / folder)
+        (root / folder).chmod(0o755)  # raw folders are read-only; the copy must be editable
         for f in (root / folder).iterdir():
             f.chmod(0o644)
         mutate(root / folder)
