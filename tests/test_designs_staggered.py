@@ -313,3 +313,54 @@ def test_all_staggered_designs_run_on_state_sc_panel(sc_panel: pd.DataFrame) -> 
         assert np.isfinite(t.loc["att", "estimate"]) and t.loc["att", "std_error"] > 0
         assert "pretrend_wald" in t.index
         assert res.tidy()["n_clusters"].iloc[0] >= 40
+
+
+@pytest.mark.reference
+def test_cs_weighted_matches_differences(mpdta: pd.DataFrame) -> None:
+    """Sampling weights (county population, constant within unit): point and analytic SE of the
+    simple ATT equal the differences package's."""
+    import contextlib
+    import io
+
+    from differences import ATTgt
+
+    df = mpdta.assign(w=np.exp(mpdta["lpop"]))
+    res = CallawaySantAnnaSpec(**BASE, weights="w").fit(df)
+    d = df.assign(cohort=df["first.treat"].replace(0, np.nan)).set_index(["countyreal", "year"])
+    att = ATTgt(data=d, cohort_column="cohort")
+    with contextlib.redirect_stdout(io.StringIO()):
+        att.fit(formula="lemp", est_method="dr", weights_column="w", progress_bar=False)
+    simple = att.aggregate("simple")
+    simple.columns = [c[-1] for c in simple.columns]
+    row = res.tidy().set_index("term").loc["att"]
+    assert row["estimate"] == pytest.approx(simple["ATT"].iloc[0], abs=1e-6)
+    assert row["std_error"] == pytest.approx(simple["std_error"].iloc[0], abs=1e-6)
+    unweighted = CallawaySantAnnaSpec(**BASE).fit(mpdta).coef("att")
+    assert abs(row["estimate"] - unweighted) > 1e-3  # the weights matter
+
+
+def test_no_never_treated_units_handled() -> None:
+    """All units eventually treated: CS with not-yet-treated controls, Sun–Abraham with the last
+    cohort as control and did2s without the periods that have no untreated units all run and say
+    what they did."""
+    rng = np.random.default_rng(2)
+    cohorts = {u: (2003, 2005, 2007)[u % 3] for u in range(30)}
+    df = pd.DataFrame(
+        [{"u": u, "t": t, "g": cohorts[u]} for u in range(30) for t in range(2000, 2010)]
+    )
+    df["y"] = rng.normal(size=len(df)) + 0.5 * (df["t"] >= df["g"])
+    cs = CallawaySantAnnaSpec(**P, cohort="g", control="not_yet_treated").fit(df)
+    assert np.isfinite(cs.coef("att"))
+    sa = SunAbrahamSpec(**P, cohort="g").fit(df)
+    assert any("last-treated cohort (2007)" in w for w in sa.metadata["warnings"])
+    assert sa.tidy()["n_obs"].iloc[0] == 30 * 7  # periods 2007-2009 dropped
+    d2 = Did2sSpec(**P, cohort="g").fit(df)
+    assert any("period(s) [2007, 2008, 2009]" in w for w in d2.metadata["warnings"])
+    assert d2.tidy()["n_obs"].iloc[0] == 30 * 7
+
+
+def test_csdid_failure_becomes_spec_error() -> None:
+    """A single never-treated unit is too small a comparison group for csdid: one clear line."""
+    df = _panel(cohorts={0: 0, 1: 2003, 2: 2003, 3: 2004, 4: 2004, 5: 2004})
+    with pytest.raises(SpecError, match="Never-treated group is too small"):
+        CallawaySantAnnaSpec(**P, cohort="g").fit(df)
