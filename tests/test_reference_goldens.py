@@ -145,3 +145,36 @@ def test_cross_section_raw_strata_matches_r(county: pd.DataFrame) -> None:
     raw = res.extras["raw_difference"].set_index("term")["estimate"]
     for k in range(1, 7):
         _assert_close(raw[f"hisp_high:nchs={k}"], means[(k, 1.0)] - means[(k, 0.0)], f"means {k}")
+
+
+def test_warehouse_state_panel_reproduces_golden_inputs(warehouse: Path) -> None:
+    """The warehouse's ``state_crime`` holds the golden panel's rows, and the design fitted on
+    the warehouse rows reproduces the R reference."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        wh = con.execute(
+            "SELECT state, year, population, violent_count, property_count "
+            "FROM state_crime WHERE year BETWEEN 1970 AND 2015 AND state <> 'PR'"
+        ).df()
+    gold = pd.read_csv(GOLD / "twfe_state_panel.csv")
+    gold["state"] = gold["state"].replace({"D.C.": "DC"})  # the raw file's abbreviation for DC
+    merged = gold.merge(wh, on=["state", "year"], how="left", validate="one_to_one")
+    assert merged["population_y"].notna().all(), "golden state-years missing from the warehouse"
+    assert (merged["population_x"] == merged["population_y"]).all()
+    assert (merged["violent"] == merged["violent_count"]).all()
+    assert (merged["property"] == merged["property_count"]).all()
+    # fit on warehouse rows (same state-years) and compare with R
+    panel = merged.assign(
+        violent_rate=merged["violent_count"] / merged["population_y"] * 1e5,
+        population=merged["population_y"],
+    )
+    res = spec_from_dict(
+        "twfe",
+        dict(outcome="violent_rate", treatment="log_pop", controls=["pop_above_own_median"],
+             unit="state", time="year", inference="crv1", ssc_fixef="none"),
+    ).fit(panel)  # fmt: skip
+    ref = pd.read_csv(GOLD / "r_reference.csv").set_index(["model", "term"])
+    ref = ref.loc[("twfe_violent", "log_pop")]
+    _assert_close(res.coef("log_pop"), ref["estimate"], "warehouse estimate")
+    _assert_close(res.tidy()["std_error"].iloc[0], ref["se_crv1_within"], "warehouse CRV1 SE")
