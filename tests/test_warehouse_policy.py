@@ -31,11 +31,17 @@ def test_agencies_ori_to_county(con, warehouse: Path) -> None:
     assert one(con, "SELECT count(*), count(DISTINCT ori) FROM agencies") == (18_456, 18_456)
     assert one(con, "SELECT fips FROM agencies WHERE ori = 'AL0310000'") == ("01055",)
     assert one(con, "SELECT fips FROM agencies WHERE ori = 'AK0010100'") == ("02020",)
-    # multi-county agency: first listed county is primary, all are listed
+    # multi-county agency: the most populous listed county is primary; first listed kept too
     row = one(
-        con, "SELECT county_name, fips, fips_list, n_counties FROM agencies WHERE ori = 'AL0010200'"
+        con,
+        "SELECT county_name, fips, fips_first_listed, fips_list, n_counties FROM agencies WHERE ori = 'AL0010200'",
     )
-    assert row == ("SHELBY", "01117", "01117; 01073", 2)
+    assert row == ("JEFFERSON", "01073", "01117", "01117; 01073", 2)
+    # the FBI order is not principal-first: Dallas PD lists Rockwall first
+    assert one(con, "SELECT fips, fips_first_listed FROM agencies WHERE ori = 'TXDPD0000'") == (
+        "48113",
+        "48397",
+    )
     # agencies without a county name are kept (no county), never dropped
     assert (
         one(

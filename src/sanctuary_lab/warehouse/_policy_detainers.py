@@ -19,6 +19,8 @@ JAIL, PA", "AZUSA POLICE DEPT.", "USP HAZELTON"). The match is by name patterns 
    / JAIL, looked up as "<city> Police Department" in the FBI agency list (``agencies``); a
    single hit in the hinted state, or in the whole country without a hint, gives that agency's
    county -> ``medium``.
+   With a state hint, a comma-separated place name ("HILL CORR., GALESBURG, IL") is looked up the
+   same way, with ``low`` confidence (the facility type is unknown: mostly state prisons).
 4. State prisons, federal and juvenile facilities matched by a place name get ``low``: they are
    located in the county but hold people from elsewhere and are not the county's jail.
 
@@ -57,7 +59,7 @@ _CITY = re.compile(
 _FEDERAL = re.compile(r"\b(FCI|USP|FDC|FCC|FPC|FMC|MCC|MDC|FEDERAL|FED\.|MARSHALL?S?|USMS|BOP)\b")
 _STATE_PRISON = re.compile(
     r"\b(C\.F\.|CF|C\.I\.|CI|CCI|STATE PRISON|PENITENTIARY|DOC|DEPT\.? OF CORR|CORRECTIONAL "
-    r"(FACILITY|INSTITUTION|CENTER)|CORR\. FAC|STATE CORR|CORRECTIONAL)\b"
+    r"(FACILITY|INSTITUTION|CENTER)|CORR\. FAC|STATE CORR|CORRECTIONAL|CORR|CORRECTIONS)\b"
 )
 _JUVENILE = re.compile(r"\b(JUV|JUVENILE|YOUTH|BOYS|GIRLS)\b")
 
@@ -217,6 +219,20 @@ def match_facility(
                 "match_confidence": "none",
             }
         return {**res, "match_method": "city not in agency list", "match_confidence": "none"}
+    if hint:  # "HILL CORR., GALESBURG, IL": a comma-separated place name in the hinted state
+        for seg in name.upper().split(",")[1:]:
+            key = agency_key(f"{re.sub(r'[^A-Z .]', '', seg).strip()} Police Department")
+            hits = [h for h in cities.get(key or "", []) if h[0] == hint]
+            if len(hits) == 1:
+                st, f = hits[0]
+                return {
+                    **res,
+                    "fips": f,
+                    "state": st,
+                    "n_candidates": 1,
+                    "match_method": "place name + state in name (via city police agency)",
+                    "match_confidence": "low",
+                }
     return {**res, "match_method": "no county or city name recognised", "match_confidence": "none"}
 
 

@@ -175,26 +175,43 @@ def agency_name_index(agencies_df: pd.DataFrame) -> dict[tuple[str, str], tuple[
 # agencies table
 
 
-def agencies(ucr: pd.DataFrame, index: CountyIndex) -> pd.DataFrame:
+def _primary(parts: list[str], hits: list[str | None], population: dict[str, float]) -> int:
+    """Index of the primary county: the most populous matched county, else the first listed."""
+    pops = [(population.get(h, -1.0) if h else -2.0, -k) for k, h in enumerate(hits)]
+    best = max(pops)
+    return -best[1] if best[0] >= 0 else 0
+
+
+def agencies(
+    ucr: pd.DataFrame, index: CountyIndex, population: dict[str, float] | None = None
+) -> pd.DataFrame:
     """Build ``agencies`` from the staged FBI agency list.
 
     Columns: ori (9 chars), ori7 (first 7, the old UCR ORI), ori7_unique (no other agency shares
     those 7 characters), agency_name, agency_type, state, state_fips, county_names (as given),
-    county_name (first listed county = primary), fips (primary county FIPS), fips_list (FIPS of
-    every listed county that matched, "; "-joined), n_counties, county_match ('matched',
-    'partial' = some listed counties unmatched, 'unmatched', 'no county').
+    county_name (primary county), fips (primary county FIPS), fips_first_listed (FIPS of the
+    first listed county), fips_list (FIPS of every listed county that matched, "; "-joined),
+    n_counties, county_match ('matched', 'partial' = some listed counties unmatched,
+    'unmatched', 'no county').
 
     Matching: each "; "-separated county name is looked up by (state, normalised name) in the
     ``counties`` table; nothing is guessed across states.
+
+    Primary county of a multi-county agency: the most populous of its matched counties (latest
+    population in ``county_population``), falling back to the first listed. The FBI list's order
+    is not "principal county first" (Dallas PD lists "ROCKWALL; DENTON; COLLIN; DALLAS"), so the
+    first listed county is kept separately in ``fips_first_listed``.
     """
+    population = population or {}
     out = ucr.copy()
     names = out["county_names"].astype("string")
     lists = names.str.split(";")
-    firsts, fips1, fipsl, ncount, status = [], [], [], [], []
+    prim, fips1, first, fipsl, ncount, status = [], [], [], [], [], []
     for parts, st in zip(lists, out["state"], strict=True):
         if not isinstance(parts, list):
-            firsts.append(pd.NA)
+            prim.append(pd.NA)
             fips1.append(pd.NA)
+            first.append(pd.NA)
             fipsl.append(pd.NA)
             ncount.append(0)
             status.append("no county")
@@ -202,21 +219,25 @@ def agencies(ucr: pd.DataFrame, index: CountyIndex) -> pd.DataFrame:
         parts = [p.strip() for p in parts if p and p.strip()]
         hits = [index.lookup(p, st) for p in parts]
         good = [h for h in hits if h]
-        firsts.append(parts[0] if parts else pd.NA)
-        fips1.append(hits[0] if hits and hits[0] else pd.NA)
+        k = _primary(parts, hits, population) if parts else 0
+        prim.append(parts[k] if parts else pd.NA)
+        fips1.append(hits[k] if hits and hits[k] else pd.NA)
+        first.append(hits[0] if hits and hits[0] else pd.NA)
         fipsl.append("; ".join(dict.fromkeys(good)) if good else pd.NA)
         ncount.append(len(parts))
         status.append(
             "matched" if good and len(good) == len(parts) else "partial" if good else "unmatched"
         )
-    out["county_name"] = pd.Series(firsts, index=out.index, dtype="string")
+    out["county_name"] = pd.Series(prim, index=out.index, dtype="string")
     out["fips"] = pd.Series(fips1, index=out.index, dtype="string")
+    out["fips_first_listed"] = pd.Series(first, index=out.index, dtype="string")
     out["fips_list"] = pd.Series(fipsl, index=out.index, dtype="string")
     out["n_counties"] = pd.Series(ncount, index=out.index, dtype="int64")
     out["county_match"] = pd.Series(status, index=out.index, dtype="string")
     out["ori7_unique"] = ~out["ori7"].duplicated(keep=False)
     cols = [
         "ori", "ori7", "ori7_unique", "agency_name", "agency_type", "state", "state_fips",
-        "county_names", "county_name", "fips", "fips_list", "n_counties", "county_match",
+        "county_names", "county_name", "fips", "fips_first_listed", "fips_list", "n_counties",
+        "county_match",
     ]  # fmt: skip
     return out[cols].reset_index(drop=True)

@@ -4,7 +4,8 @@ Tables
 ------
 agencies
     FBI agency list with county FIPS: ori, ori7, agency name/type, state, county name(s), fips
-    (primary = first listed county), fips_list, county_match. For ORI -> county joins.
+    (primary = most populous listed county), fips_first_listed, fips_list, county_match. For
+    ORI -> county joins.
     See :func:`._policy_geo.agencies`.
 policy_287g
     One row per 287(g) agency from all sources (DDP pre-2018, WaPo 2005-2019, ICE lists
@@ -133,9 +134,10 @@ def derive(
     out: dict[str, pd.DataFrame] = {}
     counties, fallback = _counties(staged, final)
     index = _policy_geo.CountyIndex.from_counties(counties)
+    population = _latest_population(final)
     ucr = staged.get("stg_ucr_agencies")
     agencies = (
-        _policy_geo.agencies(ucr, index)
+        _policy_geo.agencies(ucr, index, population)
         if ucr is not None
         else pd.DataFrame(columns=["ori", "ori7", "agency_name", "state", "fips"])
     )
@@ -151,7 +153,7 @@ def derive(
     outcomes = staged.get("stg_detainer_facility_outcomes")
     if outcomes is not None:
         out["detainer_outcomes"] = outcomes.copy()
-        fc = _policy_detainers.facility_county(outcomes, index, agencies, _latest_population(final))
+        fc = _policy_detainers.facility_county(outcomes, index, agencies, population)
         out["detainer_facility_county"] = fc
         out["county_detainer_declines"] = _policy_detainers.county_declines(fc)
     for name in NATIONAL:
