@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -178,3 +179,39 @@ def test_warehouse_state_panel_reproduces_golden_inputs(warehouse: Path) -> None
     ref = ref.loc[("twfe_violent", "log_pop")]
     _assert_close(res.coef("log_pop"), ref["estimate"], "warehouse estimate")
     _assert_close(res.tidy()["std_error"].iloc[0], ref["se_crv1_within"], "warehouse CRV1 SE")
+
+
+def test_warehouse_county_cross_section_reproduces_golden_inputs(warehouse: Path) -> None:
+    """``county_covariates`` (ACS 2011-15) + ``counties`` (NCHS class) hold the golden
+    cross-section's values, and the design on the warehouse rows reproduces the R reference."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        wh = con.execute(
+            "SELECT v.fips, c.state, c.nchs_code AS nchs, v.population, v.poverty_rate, "
+            "v.pct_hispanic, v.unemployment_rate, v.per_capita_income "
+            "FROM county_covariates v JOIN counties c USING (fips) "
+            "WHERE v.vintage = 'acs2011_2015'"
+        ).df()
+    gold = pd.read_csv(GOLD / "cs_county.csv", dtype={"fips": str})
+    m = gold.merge(wh, on="fips", how="left", validate="one_to_one", suffixes=("", "_wh"))
+    assert m["population_wh"].notna().all(), "golden counties missing from the warehouse"
+    assert (m["poverty"] == m["poverty_rate"]).all() and (m["hispanic"] == m["pct_hispanic"]).all()
+    assert (m["unemployment"] == m["unemployment_rate"]).all()
+    assert (m["nchs"] == m["nchs_wh"]).all()
+    panel = pd.DataFrame(
+        {
+            "poverty": m["poverty_rate"], "hispanic": m["pct_hispanic"],
+            "unemployment": m["unemployment_rate"], "income_pc_k": m["per_capita_income"] / 1000,
+            "log_pop": np.log(m["population_wh"].astype(float)), "state": m["state_wh"],
+        }
+    )  # fmt: skip
+    res = spec_from_dict(
+        "cross_section",
+        dict(outcome="poverty", treatment="hispanic", treatment_kind="continuous",
+             controls=CONTROLS, inference="crv1", cluster="state"),
+    ).fit(panel)  # fmt: skip
+    ref = pd.read_csv(GOLD / "r_reference.csv").set_index(["model", "term"])
+    ref = ref.loc[("cs_hispanic", "hispanic")]
+    _assert_close(res.coef("hispanic"), ref["estimate"], "warehouse estimate")
+    _assert_close(res.tidy()["std_error"].iloc[0], ref["se_crv1_full"], "warehouse CRV1 SE")
