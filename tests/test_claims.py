@@ -133,6 +133,7 @@ def test_bundled_registry_covers_the_required_claims() -> None:
         "287g_no_violent_reduction",
         "287g_no_property_reduction",
         "immigrants_not_more_crime",
+        "undocumented_not_more_violent_crime",
         "noncriminal_share_2009_2014",
         "noncriminal_share_recent",
         "detainer_declines_rose_after_2013",

@@ -128,6 +128,10 @@ def test_287g_and_immigrant_studies_are_finite(runs: dict[str, StudyRun]) -> Non
         runs["light_miller2018_immigrants"], "log_violent_rate:cross_section", "pct_foreign_born"
     )
     assert n == 51  # 50 states + DC
+    aor = runs["light_miller2018_aor"]
+    _, _, _, n = _finite_terms(aor, "log_violent_rate:twfe", "pct_undocumented")
+    assert n == 72  # 24 ICE areas of responsibility x 2012, 2015, 2017
+    assert aor.sample["n_units"] == 24
 
 
 def test_detainer_declines_series_matches_the_source(runs: dict[str, StudyRun]) -> None:
@@ -164,48 +168,64 @@ def test_check_end_to_end(runs: dict[str, StudyRun], warehouse: Path) -> None:
     assert by_id["detainer_declines_rose_after_2013"].verdict != "untestable"
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("sanctuary-lab")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=600)
+def _cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """Run the console-script entry point in-process; return (exit code, stdout, stderr)."""
+    from sanctuary_lab import cli
+
+    monkeypatch.setattr(sys, "argv", ["sanctuary-lab", *args])
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
-def test_cli_run_and_adhoc_json(warehouse: Path) -> None:
-    out = _cli("run", "detainer_declines", "-w", str(warehouse), "--json")
-    assert out.returncode == 0, out.stderr
-    body = json.loads(out.stdout)
+def test_cli_run_and_adhoc_json(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _cli(
+        monkeypatch, capsys, "run", "detainer_declines", "-w", str(warehouse), "--json"
+    )
+    assert code == 0, err
+    body = json.loads(out)
     assert body["study_id"] == "detainer_declines"
     assert "detainer_declines" in body["descriptive"]
-    out = _cli(
+    code, out, err = _cli(
+        monkeypatch, capsys,
         "run", "--design", "twfe", "--table", "state_crime", "-w", str(warehouse),
         "--where", "year >= 2000 and year <= 2014",
         "--option", "outcome=violent_rate_100k", "--option", "treatment=murder_rate_100k",
         "--option", "unit=state", "--option", "time=year", "--json",
     )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    res = json.loads(out.stdout)
+    assert code == 0, err
+    res = json.loads(out)
     assert res["design"] == "twfe"
     assert res["tidy"][0]["term"] == "murder_rate_100k"
     assert res["tidy"][0]["n_obs"] == _sql(
         warehouse,
-        "SELECT count(*) FROM state_crime WHERE year BETWEEN 2000 AND 2014 AND murder_rate_100k IS NOT NULL AND violent_rate_100k IS NOT NULL",
+        "SELECT count(*) FROM state_crime WHERE year BETWEEN 2000 AND 2014 "
+        "AND murder_rate_100k IS NOT NULL AND violent_rate_100k IS NOT NULL",
     )
-    bad = _cli(
-        "run",
-        "--design",
-        "twfe",
-        "--table",
-        "state_crime",
-        "-w",
-        str(warehouse),
-        "--option",
-        "colour=red",
-    )
-    assert bad.returncode == 2 and "colour" in bad.stderr
+    code, _, err = _cli(
+        monkeypatch, capsys, "run", "--design", "twfe", "--table", "state_crime", "-w", str(warehouse),
+        "--option", "colour=red",
+    )  # fmt: skip
+    assert code == 2 and "colour" in err
 
 
 @pytest.mark.slow
-def test_cli_check_json(warehouse: Path) -> None:
-    out = _cli("check", "-w", str(warehouse), "--json")
+def test_cli_check_json_console_script(warehouse: Path) -> None:
+    exe = Path(sys.executable).with_name("sanctuary-lab")
+    out = subprocess.run(
+        [str(exe), "check", "-w", str(warehouse), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert len(rows) == len(load_registry())

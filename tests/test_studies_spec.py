@@ -177,6 +177,7 @@ def test_bundled_studies_parse_and_cover_the_issue() -> None:
         "detainer_declines",
         "enforcement_breadth",
         "light_miller2018_immigrants",
+        "light_miller2018_aor",
     ):
         assert needed in studies
     wong = studies["wong2017_cross_section"]
@@ -357,22 +358,46 @@ def test_adoption_file_validation(tmp_path: Path) -> None:
     assert (facts["source"].str.len() > 0).all()
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("sanctuary-lab")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=300)
+def _cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """Run the console-script entry point in-process; return (exit code, stdout, stderr)."""
+    from sanctuary_lab import cli
+
+    monkeypatch.setattr(sys, "argv", ["sanctuary-lab", *args])
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
-def test_cli_studies_json_and_unknown_study_exit_2(tmp_path: Path) -> None:
-    out = _cli("studies", "--json")
-    assert out.returncode == 0, out.stderr
-    ids = {row["id"] for row in json.loads(out.stdout)}
+def test_cli_studies_json_and_bad_arguments_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _cli(monkeypatch, capsys, "studies", "--json")
+    assert code == 0, err
+    ids = {row["id"] for row in json.loads(out)}
     assert "wong2017_cross_section" in ids
-    bad = _cli("run", "no_such_study", "-w", str(tmp_path / "x.duckdb"))
+    broken = _write(tmp_path, "[study]\ntitle='x'\n", "broken.toml")
+    code, _, err = _cli(monkeypatch, capsys, "run", str(broken), "-w", str(tmp_path / "x.duckdb"))
+    assert code == 2 and "key 'study.citation'" in err
+    code, _, err = _cli(monkeypatch, capsys, "run", "-w", str(tmp_path / "x.duckdb"))
+    assert code == 2 and "--design and --table" in err
+    code, _, err = _cli(monkeypatch, capsys, "run", "wong2017_cross_section", "--param", "nope=1")
+    assert code == 2 and "--param 'nope'" in err
+
+
+def test_cli_unknown_study_exit_2_via_console_script(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("sanctuary-lab")
+    bad = subprocess.run(
+        [str(exe), "run", "no_such_study", "-w", str(tmp_path / "x.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: unknown study 'no_such_study'")
     assert len(bad.stderr.strip().splitlines()) == 1
-    broken = _write(tmp_path, "[study]\ntitle='x'\n", "broken.toml")
-    out = _cli("run", str(broken), "-w", str(tmp_path / "x.duckdb"))
-    assert out.returncode == 2 and "key 'study.citation'" in out.stderr
-    out = _cli("run", "-w", str(tmp_path / "x.duckdb"))
-    assert out.returncode == 2 and "--design and --table" in out.stderr

@@ -245,11 +245,9 @@ def check_command(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> N
     for c in ("claim", "who", "published", "ours (95% CI)", "verdict", "reason"):
         t.add_column(c, overflow="fold")
     for c in checks:
-        ours = (
-            ""
-            if c.estimate is None
-            else f"{_fmt(c.estimate)} [{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]"
-        )
+        ours = "" if c.estimate is None else _fmt(c.estimate)
+        if c.estimate is not None and c.ci_low is not None and c.ci_high is not None:
+            ours += f" [{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]"
         pub = "" if c.published_value is None else f"{_fmt(c.published_value)} {c.unit}"
         t.add_row(c.claim_id, c.who, pub, ours, c.verdict, c.reason)
     Console().print(t)

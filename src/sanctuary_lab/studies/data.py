@@ -96,6 +96,14 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "n_declined": ("n_declined",),
         "quality": ("match_quality", "match_confidence", "quality"),
     },
+    "ice_aor": {"fips": ("fips",), "aor": ("aor",)},
+    "stg_aor_demog": {
+        "aor": ("aor",),
+        "year": ("year",),
+        "total_pop": ("total_pop",),
+        "forborn_pop": ("forborn_pop",),
+        "undocu_pop": ("undocu_pop",),
+    },
     "agencies": {
         "ori": ("ori7", "ori"),
         "fips": ("fips", "county_fips", "primary_fips"),
@@ -539,7 +547,72 @@ def state_immigrant_panel(
     return Frame(df, meta)
 
 
+def aor_immigrant_panel(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    years: list[int] | None = None,
+) -> Frame:
+    """ICE area-of-responsibility x year: undocumented and foreign-born shares, crime rates.
+
+    Shares are UWCHR's ACS-based AOR estimates (``stg_aor_demog``; the undocumented estimate is
+    UWCHR's method). Crime: counties (``ice_aor`` county -> AOR) with finite UCR Part I violent
+    and property rates in *every* year in ``years`` (a fixed set of counties, so coverage changes
+    do not move the rate); AOR rate = sum(rate x population) / sum(population).
+    """
+    years = years or [2012, 2015, 2017]
+    crime = load(
+        con,
+        "county_crime",
+        ["fips", "year", "violent_rate", "property_rate", "population"],
+        ["series"],
+    )
+    crime["year"] = _num(crime["year"])
+    crime = crime.loc[crime["year"].isin(years)].copy()
+    if "series" in crime:
+        crime = crime.loc[crime["series"] == "ucr_part1"]
+    for c in ("violent_rate", "property_rate", "population"):
+        crime[c] = _num(crime[c])
+    crime = crime.dropna(subset=["violent_rate", "property_rate", "population"])
+    crime = crime.loc[crime.groupby("fips")["year"].transform("nunique") == len(years)]
+    aor = load(con, "ice_aor", ["fips", "aor"])
+    crime = crime.merge(aor.dropna().drop_duplicates("fips"), on="fips", how="inner")
+    crime["violent"] = crime["violent_rate"] * crime["population"] / 1e5
+    crime["property"] = crime["property_rate"] * crime["population"] / 1e5
+    g = crime.groupby(["aor", "year"], as_index=False)[["violent", "property", "population"]].sum()
+    n_counties = crime.groupby(["aor", "year"])["fips"].nunique().rename("n_counties").reset_index()
+    g = g.merge(n_counties, on=["aor", "year"])
+    demog = load(con, "stg_aor_demog", ["aor", "year", "total_pop", "forborn_pop", "undocu_pop"])
+    for c in ("year", "total_pop", "forborn_pop", "undocu_pop"):
+        demog[c] = _num(demog[c])
+    demog["pct_undocumented"] = demog["undocu_pop"] / demog["total_pop"] * 100
+    demog["pct_foreign_born"] = demog["forborn_pop"] / demog["total_pop"] * 100
+    df = g.merge(
+        demog[["aor", "year", "pct_undocumented", "pct_foreign_born"]],
+        on=["aor", "year"],
+        how="inner",
+    )
+    df["violent_rate"] = df["violent"] / df["population"] * 1e5
+    df["index_crime_rate"] = (df["violent"] + df["property"]) / df["population"] * 1e5
+    df["log_violent_rate"] = np.log(df["violent_rate"])
+    df["log_index_crime_rate"] = np.log(df["index_crime_rate"])
+    df["year"] = df["year"].astype(int)
+    df = df.sort_values(["aor", "year"]).reset_index(drop=True)
+    meta = {
+        "unit": "ICE area of responsibility",
+        "years": years,
+        "n_units": int(df["aor"].nunique()),
+        "n_counties": int(crime["fips"].nunique()),
+        "vintage": {
+            "shares": "UWCHR AOR demographic indicators (ACS-based), 2012-2019",
+            "crime": "county UCR Part I rates (NACJD 2012; Urban Institute 2015/2017)",
+        },
+        "rule": "AOR crime rate from counties with finite rates in every year, population-weighted",
+    }
+    return Frame(df, meta)
+
+
 FRAMES: dict[str, Callable[..., Frame]] = {
+    "aor_immigrant_panel": aor_immigrant_panel,
     "county_cross_section": county_cross_section,
     "state_panel": state_panel,
     "city_panel": city_panel,
