@@ -254,3 +254,49 @@ def test_report_on_real_warehouse(warehouse: Path, tmp_path: Path) -> None:
     assert len(summary["figures"]) == 2 * len(summary["charts"])
     data_page = (out / "data.html").read_text(encoding="utf-8")
     assert "sha256" in data_page and "How to rebuild" in data_page
+
+
+def test_quantile_classes_are_equal_count() -> None:
+    values = pd.Series(list(range(1, 71)) + [None])
+    labels_of, labels = maps.quantile_classes(values, k=7)
+    assert len(labels) == 7
+    counts = labels_of.value_counts()
+    assert counts.min() >= 9 and counts.max() <= 11
+    assert labels_of.isna().sum() == 1
+    assert labels[0].startswith("1 ") and labels[-1].endswith(" 70")
+
+
+def test_warehouse_maps_and_coverage(warehouse: Path) -> None:
+    """Maps read from the real warehouse: each county is in exactly one class, gaps stay grey."""
+    import duckdb
+
+    from sanctuary_lab.report.gather import warehouse_report_data
+
+    data = warehouse_report_data(warehouse)
+    by_key = {m.key: m for m in data.maps}
+    assert {"crime", "coverage", "detainer-declines", "287g"} <= set(by_key)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        n_decl = con.execute(
+            "SELECT count(*) FROM county_detainer_declines WHERE share_declined IS NOT NULL"
+        ).fetchone()[0]
+        n_crime_fips = con.execute(
+            "SELECT count(DISTINCT fips) FROM county_crime WHERE series = 'ucr_part1'"
+        ).fetchone()[0]
+        n_287g_fips = con.execute("SELECT count(DISTINCT fips) FROM county_year_287g").fetchone()[0]
+    finally:
+        con.close()
+
+    def lookup_rows(spec: dict) -> list[dict]:
+        return spec["layer"][0]["transform"][0]["from"]["data"]["values"]
+
+    assert len(lookup_rows(by_key["detainer-declines"].spec)) == n_decl
+    assert len(lookup_rows(by_key["coverage"].spec)) == n_crime_fips
+    assert len(lookup_rows(by_key["287g"].spec)) == n_287g_fips
+    crime_rows = lookup_rows(by_key["crime"].spec)
+    assert len({r["rate_class"] for r in crime_rows}) == 7
+    # provenance shows every raw file with its hash; coverage per table and year is there
+    assert data.provenance is not None and data.provenance["sha256"].str.len().eq(64).all()
+    assert data.provenance.columns[-1] == "sha256"
+    assert data.table_years is not None
+    assert {"county_crime", "county_year_287g"} <= set(data.table_years["table"])

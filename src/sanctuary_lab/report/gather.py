@@ -119,58 +119,112 @@ def _crime_map(con: Any, cols: list[str]) -> tuple[MapLayer | None, MapLayer | N
     return crime, coverage
 
 
-def _numeric_column(cols: list[str], preferred: tuple[str, ...]) -> str | None:
-    return next((c for c in preferred if c in cols), None)
+#: Display split of the 287(g) map: agreements in force before this year vs from it on.
+ERA_SPLIT = 2018
+#: Class edges (shares) of the detainer-decline map; zero gets its own class.
+DECLINE_EDGES = (0.01, 0.05)
+
+
+def _decline_classes(share: pd.Series) -> tuple[pd.Series, list[str]]:
+    lo, hi = DECLINE_EDGES
+    labels = [
+        "none declined",
+        f"under {lo:.0%}",
+        f"{lo:.0%} to under {hi:.0%}",
+        f"{hi:.0%} or more",
+    ]
+
+    def one(v: float) -> str | None:
+        if pd.isna(v):
+            return None
+        if v == 0:
+            return labels[0]
+        return labels[1] if v < lo else labels[2] if v < hi else labels[3]
+
+    return share.map(one), labels
+
+
+def _detainer_map(con: Any, cols: list[str]) -> MapLayer | None:
+    if "fips" not in cols or "share_declined" not in cols:
+        return None
+    df = con.execute(
+        "SELECT fips, share_declined AS share FROM county_detainer_declines "
+        "WHERE share_declined IS NOT NULL"
+    ).df()
+    if df.empty:
+        return None
+    df["decline_class"], labels = _decline_classes(df["share"])
+    n_zero = int((df["share"] == 0).sum())
+    return MapLayer(
+        "detainer-declines",
+        "Detainer declines",
+        f"Share of ICE detainers at matched public facilities (NPR detainer outcomes) that ended because the "
+        f"local agency declined them; {len(df):,} counties have a matched facility, {n_zero:,} of "
+        "them with no declines. Grey: no matched facility.",
+        maps.choropleth(
+            df,
+            field="decline_class",
+            title="Share of detainers declined by local agencies",
+            legend_title="share declined",
+            kind="ordinal",
+            domain=labels,
+            colors=["#fcfbfd", "#cbc9e2", "#9e9ac8", "#54278f"],
+        ),
+    )
+
+
+def _exposure_map(con: Any, cols: list[str]) -> MapLayer | None:
+    if not {"fips", "year", "any_287g"} <= set(cols):
+        return None
+    df = con.execute(
+        "SELECT fips, max(any_287g) FILTER (WHERE year < ?) AS pre, "
+        "max(any_287g) FILTER (WHERE year >= ?) AS post, min(year) AS y0, max(year) AS y1 "
+        "FROM county_year_287g GROUP BY fips",
+        [ERA_SPLIT, ERA_SPLIT],
+    ).df()
+    if df.empty:
+        return None
+    y0, y1 = int(df["y0"].min()), int(df["y1"].max())
+    before, after = f"{y0}–{ERA_SPLIT - 1}", f"{ERA_SPLIT}–{y1}"
+    labels = [f"in force {before} and {after}", f"{before} only", f"{after} only", "none recorded"]
+    pre, post = df["pre"].fillna(0).astype(int) == 1, df["post"].fillna(0).astype(int) == 1
+    df["exposure"] = [
+        labels[0] if a and b else labels[1] if a else labels[2] if b else labels[3]
+        for a, b in zip(pre, post, strict=True)
+    ]
+    counts = df["exposure"].value_counts()
+    return MapLayer(
+        "287g",
+        "287(g) exposure",
+        f"Counties with a 287(g) agreement in force (any model) in {before}, in {after}, or both "
+        f"({', '.join(f'{k}: {int(counts.get(k, 0)):,}' for k in labels[:3])}); where the sources "
+        "cannot say for a year it counts as none recorded.",
+        maps.choropleth(
+            df,
+            field="exposure",
+            title=f"287(g) agreements in force, {y0}–{y1}",
+            legend_title="287(g)",
+            kind="nominal",
+            domain=labels,
+            colors=["#3f007d", "#807dba", "#e08214", "#efedf5"],
+        ),
+    )
 
 
 def _treatment_maps(con: Any, tables: dict[str, list[str]]) -> list[MapLayer]:
-    out = []
-    cols = tables.get("county_detainer_declines", [])
-    field = _numeric_column(cols, ("share_declined",))
-    if "fips" in cols and field:
-        df = con.execute(f"SELECT fips, {field} AS share FROM county_detainer_declines").df()
-        df = df.groupby("fips", as_index=False)["share"].mean()
-        out.append(
-            MapLayer(
-                "detainer-declines",
-                "Detainer declines",
-                f"Share of ICE detainers declined by local agencies ({len(df):,} counties).",
-                maps.choropleth(
-                    df,
-                    field="share",
-                    title="Share of detainers declined",
-                    legend_title="share declined",
-                    scheme="purples",
-                ),
-            )
-        )
-    cols = tables.get("county_year_287g", [])
-    field = _numeric_column(cols, ("any_287g",))
-    if "fips" in cols and field and "year" in cols:
-        df = con.execute(
-            f"SELECT fips, max(CAST({field} AS INTEGER)) AS ever, min(year) AS y0, max(year) AS y1 "
-            "FROM county_year_287g GROUP BY fips"
-        ).df()
-        y0, y1 = int(df["y0"].min()), int(df["y1"].max())
-        df["exposure"] = df["ever"].map({1: "287(g) in force some year", 0: "no 287(g) recorded"})
-        out.append(
-            MapLayer(
-                "287g",
-                "287(g) exposure",
-                f"Counties with a 287(g) agreement in force in at least one year {y0}–{y1} "
-                f"({int(df['ever'].sum()):,} of {len(df):,} counties in the panel).",
-                maps.choropleth(
-                    df,
-                    field="exposure",
-                    title=f"287(g) agreements in force, {y0}–{y1}",
-                    legend_title="287(g)",
-                    kind="nominal",
-                    domain=["287(g) in force some year", "no 287(g) recorded"],
-                    colors=["#6a3d9a", "#cab2d6"],
-                ),
-            )
-        )
-    return out
+    out = [
+        _detainer_map(con, tables.get("county_detainer_declines", [])),
+        _exposure_map(con, tables.get("county_year_287g", [])),
+    ]
+    return [m for m in out if m is not None]
+
+
+def _provenance(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Provenance rows with the counts first and the (long) hash last."""
+    df = pd.DataFrame(records)
+    if "sha256" in df.columns:
+        df = df[[c for c in df.columns if c != "sha256"] + ["sha256"]]
+    return df
 
 
 def warehouse_report_data(path: Path, raw_dir: Path | None = None) -> ReportData:
@@ -205,7 +259,7 @@ def warehouse_report_data(path: Path, raw_dir: Path | None = None) -> ReportData
         checks=[],
         topology=topology,
         maps=layers,
-        provenance=pd.DataFrame(q.get("provenance", [])),
+        provenance=_provenance(q.get("provenance", [])),
         rejected=pd.DataFrame(q.get("rejected_by_reason", [])),
         tables=table_rows,
         table_years=years,

@@ -22,7 +22,7 @@ TOPO_FOLDER = "us_atlas_counties_topojson"
 TOPO_FILE = "counties-10m.json"
 GLOBAL_NAME = "SANCTUARY_COUNTIES"
 
-_NO_DATA = "#d9d9d9"
+_NO_DATA = "#bdbdbd"
 _FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 
 
