@@ -303,15 +303,15 @@ def wald_test(
     return out
 
 
-def pretrend_row(test: dict[str, float], n_obs: int, n_clusters: float) -> dict[str, Any]:
+def pretrend_row(test: dict[str, Any], n_obs: int, n_clusters: float) -> dict[str, Any]:
     """A tidy row for the pre-trend Wald test (statistic as estimate, its p-value)."""
     return {
         "term": "pretrend_wald",
-        "estimate": test.get("stat", np.nan),
+        "estimate": np.nan if test.get("stat") is None else float(test["stat"]),
         "std_error": np.nan,
         "ci_low": np.nan,
         "ci_high": np.nan,
-        "p_value": test.get("p_value", np.nan),
+        "p_value": np.nan if test.get("p_value") is None else float(test["p_value"]),
         "n_obs": n_obs,
         "n_clusters": n_clusters,
     }
