@@ -255,6 +255,11 @@ BAD = [
         "sensitivity[0].analyses",
     ),
     (
+        "[study]\ntitle='x'\ncitation='y'\n[data]\nframe='city_panel'\n[[analysis]]\nlabel='a'\n"
+        "design='twfe'\noptions={outcome='y', treatment='d', unit='u', time='t', colour='red'}\n",
+        "analysis[0].options",
+    ),
+    (
         "[study]\ntitle='x'\ncitation='y'\n[[descriptive]]\nname='a'\nbuilder='nope'\n",
         "descriptive[0].builder",
     ),

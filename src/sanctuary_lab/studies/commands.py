@@ -77,7 +77,7 @@ def studies_command(as_json: JsonOpt = False) -> None:
     from sanctuary_lab.studies.api import list_studies
 
     studies = list_studies()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": s.id,
             "title": s.title,
@@ -242,8 +242,8 @@ def check_command(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> N
     from rich.table import Table
 
     t = Table(title="Claims", show_lines=True)
-    for c in ("claim", "who", "published", "ours (95% CI)", "verdict", "reason"):
-        t.add_column(c, overflow="fold")
+    for col in ("claim", "who", "published", "ours (95% CI)", "verdict", "reason"):
+        t.add_column(col, overflow="fold")
     for c in checks:
         ours = "" if c.estimate is None else _fmt(c.estimate)
         if c.estimate is not None and c.ci_low is not None and c.ci_high is not None:

@@ -119,8 +119,8 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def load(
-    con: duckdb.DuckDBPyConnection, table: str, need: list[str], optional: list[str] = ()
-) -> pd.DataFrame:  # type: ignore[assignment]
+    con: duckdb.DuckDBPyConnection, table: str, need: list[str], optional: list[str] | None = None
+) -> pd.DataFrame:
     """Read ``table`` with its columns renamed to the logical names in :data:`COLUMNS`.
 
     Raises
@@ -135,7 +135,7 @@ def load(
     df = con.execute(f'SELECT * FROM "{table}"').df()
     mapping = COLUMNS[table]
     out = {}
-    for logical in list(need) + list(optional):
+    for logical in list(need) + list(optional or []):
         found = next((c for c in mapping[logical] if c in df.columns), None)
         if found is None:
             if logical in need:
@@ -157,7 +157,8 @@ def build_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         if not row.empty:
             info.update({k: str(v) for k, v in row.iloc[0].items()})
     if "provenance" in names:
-        info["n_raw_files"] = int(con.execute("SELECT count(*) FROM provenance").fetchone()[0])
+        row_n = con.execute("SELECT count(*) FROM provenance").fetchone()
+        info["n_raw_files"] = int(row_n[0]) if row_n else 0
     return info
 
 

@@ -428,7 +428,8 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
         published=published,
         raw=doc,
     )
-    labels = [label for label, _, _ in study.expanded_analyses()]
+    expanded = study.expanded_analyses()
+    labels = [label for label, _, _ in expanded]
     dupes = sorted({lab for lab in labels if labels.count(lab) > 1})
     if dupes:
         raise _err(path, "analysis", f"duplicate analysis label(s) {dupes}; labels must be unique")
@@ -438,6 +439,15 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
             raise _err(
                 path, f"sensitivity[{i}].analyses", f"unknown label(s) {missing}; labels: {labels}"
             )
+    if check_designs:
+        from sanctuary_lab.designs.registry import spec_from_dict
+
+        index = {id(a): i for i, a in enumerate(analyses)}
+        for label, a, options in expanded:
+            try:
+                spec_from_dict(a.design, options)
+            except SpecError as exc:
+                raise _err(path, f"analysis[{index[id(a)]}].options", f"{label!r}: {exc}") from None
     return study
 
 
