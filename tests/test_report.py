@@ -254,6 +254,8 @@ def test_report_on_real_warehouse(warehouse: Path, tmp_path: Path) -> None:
     assert len(summary["figures"]) == 2 * len(summary["charts"])
     data_page = (out / "data.html").read_text(encoding="utf-8")
     assert "sha256" in data_page and "How to rebuild" in data_page
+    prov = pd.read_csv(out / "provenance.csv")
+    assert prov["sha256"].str.len().eq(64).all() and len(prov) > 10
 
 
 def test_quantile_classes_are_equal_count() -> None:

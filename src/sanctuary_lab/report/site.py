@@ -376,6 +376,13 @@ def write_site(
     )
 
     say("data page")
+    provenance_view = None
+    if data.provenance is not None and not data.provenance.empty:
+        data.provenance.to_csv(out / "provenance.csv", index=False)
+        shown = data.provenance.copy()
+        if "sha256" in shown.columns:
+            shown["sha256"] = shown["sha256"].astype(str).str[:16] + "…"
+        provenance_view = views.table_view(shown)
     coverage_chart = None
     if data.table_years is not None and not data.table_years.empty:
         coverage_chart = sink.add(
@@ -390,7 +397,7 @@ def write_site(
         page_title="Data",
         active="data",
         build=views.pairs(data.build),
-        provenance=_frame(data.provenance),
+        provenance=provenance_view,
         rejected=_frame(data.rejected),
         tables=_frame(data.tables),
         checks=_frame(data.coverage_checks),
