@@ -91,6 +91,28 @@ def test_policy_287g_dedup_and_fixes(con) -> None:
     }
 
 
+def test_policy_287g_state_agencies_not_counties(con) -> None:
+    juris = dict(
+        con.execute(
+            "SELECT agency_key, jurisdiction FROM policy_287g WHERE state IN ('KS', 'MA', 'AZ')"
+        ).fetchall()
+    )
+    assert (
+        juris["KANSAS BUREAU OF INVESTIGATION"] == "statewide"
+    )  # FBI list places it in Shawnee Co.
+    assert juris["ARIZONA DEPARTMENT OF CORRECTIONS"] == "statewide"
+    assert juris["BARNSTABLE COUNTY SHERIFF"] == "local"
+    # a statewide agreement never makes its headquarters county exposed
+    n = one(
+        con,
+        "SELECT count(*) FROM county_year_287g c JOIN policy_287g p ON c.fips = p.fips "
+        "WHERE p.jurisdiction = 'statewide' AND c.year = 2025 AND c.any_287g = 1 AND NOT EXISTS ("
+        "SELECT 1 FROM policy_287g q WHERE q.fips = c.fips AND q.jurisdiction = 'local' "
+        "AND list_contains(string_split(q.active_years, ', '), '2025'))",
+    )
+    assert n == (0,)
+
+
 def test_policy_287g_still_active_is_not_ended(con) -> None:
     # DDP active_to 2017-08-01 means "on the last roster"; it must never become an end date
     assert one(con, "SELECT count(*) FROM policy_287g WHERE end_date = DATE '2017-08-01'") == (0,)

@@ -22,7 +22,10 @@ De-duplication rules (one ``policy_287g`` row per agency)
 5. Confidence: official ICE lists/sheets/MOAs count as ``high``; DDP rows keep DDP's own
    confidence; WaPo's curation counts as ``medium``; an agency seen in two or more sources is
    ``high``.
-6. ``end_date`` is DDP's last roster date only when DDP marks the agreement terminated, the
+6. Jurisdiction: DDP's ``jurisdiction_level`` where given, else ``statewide`` for state agencies
+   (:func:`is_statewide`; their county FIPS, if any, is the headquarters' county and they are
+   not assigned to counties in ``county_year_287g``), else ``local`` when a county was found.
+7. ``end_date`` is DDP's last roster date only when DDP marks the agreement terminated, the
    date is not the 2017-08-01 last-roster censoring date, and no later source shows it active.
    ``first_signed`` is the earliest signing date any source gives; for agencies known only from
    the Dec-2024 sheet it is the 2019-20 re-signing date, not first entry.
@@ -46,6 +49,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from sanctuary_lab.sources.geo import ABBR_TO_FIPS, STATES
 from sanctuary_lab.warehouse._policy_evidence import Evidence, evidence
 from sanctuary_lab.warehouse._policy_geo import (
     CountyIndex,
@@ -64,7 +68,30 @@ FIPS_ORDER = {
     "name -> agency list": 2,
     "county name in agency name": 3,
 }
-_STATEWIDE = re.compile(r"\bSTATE\b|HIGHWAY PATROL|DEPARTMENT OF (CORRECTIONS|PUBLIC SAFETY)")
+_STATE_FORCE = re.compile(r"\bSTATE (POLICE|PATROL)\b|HIGHWAY PATROL")
+_STATE_DEPT = re.compile(
+    r"DEPARTMENT OF (CORRECTIONS|PUBLIC SAFETY|SAFETY)|BUREAU OF INVESTIGATION"
+)
+STATE_AGENCY_TYPES = frozenset({"State Police", "Other State Agency"})
+
+
+def is_statewide(key: str | None, state: str, agency_types: set[str]) -> bool:
+    """Rule 6: a state agency (not a county or city one).
+
+    Never for names with "County" or for sheriffs. Otherwise true when the FBI agency list types
+    the agency "State Police" / "Other State Agency"; when the name says state police / state
+    patrol / highway patrol; or when it starts with the state's name or with "Department of"
+    and is not a police department ("Florida Department of Law Enforcement", "Georgia Of Public
+    Safety", ICE's bare "Department of Corrections").
+    """
+    key = key or ""
+    if "COUNTY" in key or _kind(key) == "sheriff":
+        return False
+    if agency_types & STATE_AGENCY_TYPES or _STATE_FORCE.search(key):
+        return True
+    name = STATES[ABBR_TO_FIPS[state]][1].upper() if state in ABBR_TO_FIPS else "?"
+    starts = key.startswith(f"{name} ") or key.startswith("DEPARTMENT OF ")
+    return starts and _kind(key) != "police"
 
 
 def _kind(key: str | None) -> str:
@@ -83,6 +110,7 @@ def _locate(
     index: CountyIndex,
     ori_fips: dict[str, str],
     names: dict[tuple[str, str], tuple[str, str]],
+    ori_type: dict[str, str],
 ) -> None:
     """Set key, fips_list, fips and fips_method on an evidence record (rules 1, 2, 4)."""
     if r.agency == r.agency.lower():
@@ -107,6 +135,9 @@ def _locate(
         if hit:
             r.fips_list, r.fips_method = hit, "county name in agency name"
     r.fips = r.fips_list.split(";")[0].strip() if r.fips_list else None
+    if r.ori is None and named is not None:
+        r.ori = named[0]
+    r.agency_type = ori_type.get(r.ori) if r.ori else None
 
 
 def _group(recs: list[Evidence]) -> None:
@@ -141,8 +172,10 @@ def agreements(
     has = agencies[agencies["fips"].notna()]
     ori_fips = dict(zip(has["ori7"], has["fips"], strict=True))
     ori_fips.update(dict(zip(has["ori"], has["fips"], strict=True)))
+    ori_type = dict(zip(agencies["ori7"], agencies["agency_type"], strict=True))
+    ori_type.update(dict(zip(agencies["ori"], agencies["agency_type"], strict=True)))
     for r in recs:
-        _locate(r, index, ori_fips, names)
+        _locate(r, index, ori_fips, names, ori_type)
     _group(recs)
     by_group: dict[int, list[Evidence]] = {}
     for r in recs:
@@ -178,10 +211,12 @@ def _merge(g: int, rs: list[Evidence]) -> dict[str, object]:
     if ended and last is not None and last.active_to is not None and not last.censored:
         end_date = last.active_to if not years or max(years) <= last.active_to.year else None
     juris = next((r.jurisdiction for r in ddp if r.jurisdiction), None)
-    if juris is None and frec is not None:
-        juris = "local"
-    elif juris is None and _STATEWIDE.search(best.key or ""):
+    if juris is None and is_statewide(
+        best.key, best.state, {r.agency_type for r in rs if r.agency_type}
+    ):
         juris = "statewide"
+    elif juris is None and frec is not None:
+        juris = "local"
     oris = [r.ori for r in rs if r.ori]
     return {
         "agreement_id": g,

@@ -44,6 +44,7 @@ class Evidence:
     years: set[int] = field(default_factory=set)
     jurisdiction: str | None = None
     # filled in by ``_policy_287g.agreements``
+    agency_type: str | None = None
     key: str | None = None
     fips: str | None = None
     fips_method: str | None = None

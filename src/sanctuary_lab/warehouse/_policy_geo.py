@@ -123,7 +123,8 @@ def agency_key(name: object, state: object = None) -> str | None:
     st = str(state).upper() if isinstance(state, str) else None
     if st and len(toks) > 1 and toks[-1] == st:
         toks = toks[:-1]
-    if toks[0] in ABBR_TO_FIPS and len(toks) > 1 and toks[0] not in ("CO", "SO", "PD"):
+    ambiguous = toks[0] in ("CO", "SO", "PD") and toks[1:2] not in (["DEPT"], ["DEPARTMENT"])
+    if toks[0] in ABBR_TO_FIPS and len(toks) > 1 and not ambiguous:
         toks = STATES[ABBR_TO_FIPS[toks[0]]][1].upper().split() + toks[1:]
     out: list[str] = []
     for t in toks:
