@@ -111,14 +111,14 @@ def test_wong_cross_section_sample_size(runs: dict[str, StudyRun], warehouse: Pa
 def test_secure_communities_state_panel(runs: dict[str, StudyRun], warehouse: Path) -> None:
     run = runs["secure_communities_crime"]
     _, _, _, n = _finite_terms(run, "log_index_crime_rate:twfe", "sc_share")
+    covered = "state IN (SELECT state FROM policy_sc_coverage)"
     expected = _sql(
         warehouse,
-        "SELECT count(*) FROM state_crime WHERE year BETWEEN 2000 AND 2014 AND population > 0",
+        f"SELECT count(*) FROM state_crime WHERE year BETWEEN 2000 AND 2014 AND population > 0 AND {covered}",
     )
     assert n == expected
-    assert run.sample["n_units"] == _sql(
-        warehouse, "SELECT count(DISTINCT state) FROM state_crime WHERE year BETWEEN 2000 AND 2014"
-    )
+    assert run.sample["n_units"] == 51  # 50 states + DC (Puerto Rico has no SC coverage data)
+    assert run.sample["dropped"]["states_without_sc_coverage_data"] == ["PR"]
 
 
 def test_287g_and_immigrant_studies_are_finite(runs: dict[str, StudyRun]) -> None:

@@ -327,8 +327,12 @@ def state_panel(
     sc = load(con, "policy_sc_coverage", ["state", "year", "sc"])
     sc["year"] = _num(sc["year"])
     sc["sc"] = _num(sc["sc"])
-    df = crime.merge(sc.rename(columns={"sc": "sc_share"}), on=["state", "year"], how="left")
-    df = df.loc[(df["year"] >= first_year) & (df["year"] <= last_year)].copy()
+    covered = set(sc["state"].dropna())
+    in_window = crime.loc[(crime["year"] >= first_year) & (crime["year"] <= last_year)]
+    no_sc = sorted(set(in_window["state"]) - covered)
+    df = in_window.loc[in_window["state"].isin(covered)]
+    df = df.merge(sc.rename(columns={"sc": "sc_share"}), on=["state", "year"], how="left")
+    # years outside the coverage file (before 2000) precede SC: coverage 0
     df["sc_share"] = df["sc_share"].fillna(0.0)
     df["index_crime"] = df["violent"] + df["property"]
     for c in ("violent", "property", "index_crime"):
@@ -351,6 +355,7 @@ def state_panel(
             "sc": "East et al. 2022 CPUMA shares, aggregated",
         },
         "rule": f"sc_cohort = first year with SC coverage share >= {event_threshold}",
+        "dropped": {"states_without_sc_coverage_data": no_sc},
     }
     return Frame(df, meta)
 
