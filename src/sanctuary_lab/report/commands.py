@@ -31,17 +31,14 @@ def _run_multiverses(
     from sanctuary_lab.multiverse.api import run_multiverse
 
     for sid in study_ids:
+
+        def on_step(stage: str, done: int, total: int, _sid: str = sid) -> None:
+            step(f"multiverse {_sid}: {stage}", done, total)
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res = run_multiverse(
-                    sid,
-                    warehouse,
-                    progress=lambda stage, done, total, _sid=sid: step(
-                        f"multiverse {_sid}: {stage}", done, total
-                    ),
-                    n_perm=n_perm,
-                )
+                res = run_multiverse(sid, warehouse, progress=on_step, n_perm=n_perm)
         except SanctuaryLabError as exc:
             data.run_errors[f"{sid} (multiverse)"] = str(exc)
             continue
@@ -86,7 +83,7 @@ def collect(warehouse: Path, raw_dir: Path | None, console: Any, n_perm: int = 0
             try:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    data.runs.append(api.run_study(study, warehouse, step))
+                    data.runs.append(api.run_study(study.id, warehouse, step))
                 if caught:
                     data.library_warnings[study.id] = len(caught)
             except SanctuaryLabError as exc:

@@ -32,6 +32,8 @@ from sanctuary_lab.report import charts, maps, views
 from sanctuary_lab.studies.model import ClaimCheck, StudyRun
 
 ASSET_FILES = ("style.css", "report.js")
+#: What the bundled Vega script exposes to the page (names per ``vl_convert.javascript_bundle``).
+BUNDLE_SNIPPET = "window.vegaEmbed = vegaEmbed; window.vegaLite = vegaLite; window.vega = vega;"
 _EXPORT_WIDTH = 640
 
 
@@ -95,7 +97,7 @@ def vega_bundle() -> str:
     """Vega, Vega-Lite and vega-embed as one script that defines ``window.vegaEmbed``."""
     import vl_convert
 
-    return vl_convert.javascript_bundle()
+    return vl_convert.javascript_bundle(BUNDLE_SNIPPET)
 
 
 def _slug(text: str) -> str:

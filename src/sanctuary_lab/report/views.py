@@ -138,7 +138,7 @@ def sample_view(sample: dict[str, Any]) -> list[dict[str, Any]]:
     The ``warehouse`` entry (build stamp and file hashes) is summarised; the hashes are on the
     data page.
     """
-    out = []
+    out: list[dict[str, Any]] = []
     for key, value in sample.items():
         name = str(key).replace("_", " ")
         if key == "warehouse" and isinstance(value, dict):
