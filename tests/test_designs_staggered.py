@@ -378,3 +378,12 @@ def test_covariates_enter_the_model(spec, mpdta: pd.DataFrame) -> None:
     assert np.isfinite(adjusted.coef("att"))
     assert adjusted.coef("att") != pytest.approx(plain, abs=1e-9)
     assert adjusted.metadata.get("covariates", ["x"]) == ["x"]
+
+
+def test_sun_abraham_drops_cohorts_without_reference_cell(mpdta: pd.DataFrame) -> None:
+    """mpdta's 2004 cohort is first seen at rel -1: with reference -2 it cannot be normalised
+    and is dropped (rather than letting the solver drop an arbitrary collinear cell)."""
+    res = SunAbrahamSpec(**BASE, reference=-2, window=(-3, 3)).fit(mpdta)
+    assert any("cohort(s) [2004]" in w for w in res.metadata["warnings"])
+    assert set(res.extras["cohort_effects"]["cohort"]) == {2006, 2007}
+    assert res.tidy()["n_obs"].iloc[0] == 2500 - 20 * 5

@@ -11,6 +11,7 @@ clustered covariance. Relative periods beyond the window are averaged into end b
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,6 +33,7 @@ from sanctuary_lab.designs.staggered_prep import (
     rel_term,
     wald_test,
 )
+from sanctuary_lab.errors import SpecError
 
 WHAT = "sun_abraham"
 
@@ -97,8 +99,6 @@ class SunAbrahamSpec:
         if panel.n_never == 0:
             last = panel.cohorts[-1]
             if len(panel.cohorts) < 2:
-                from sanctuary_lab.errors import SpecError
-
                 raise SpecError(
                     f"{WHAT}: all treated units adopt in period {last} and none is never treated; "
                     "there is no comparison group — add never-treated units"
@@ -107,6 +107,19 @@ class SunAbrahamSpec:
             df.loc[df[COHORT] == last, [COHORT, REL]] = [0.0, np.nan]
             control = f"last-treated cohort ({last}), periods from {last} on dropped"
             warns.append(f"no never-treated units: using the {control}")
+        has_ref = set(df.loc[df[REL] == self.reference, COHORT])
+        lacking = sorted(int(g) for g in set(df.loc[df[COHORT] > 0, COHORT]) - has_ref)
+        if lacking:
+            warns.append(
+                f"cohort(s) {lacking} are never observed at the reference period "
+                f"{self.reference}, so their effects cannot be normalised; they are dropped"
+            )
+            df = df.loc[~df[COHORT].isin(lacking)].copy()
+            if not (df[COHORT] > 0).any():
+                raise SpecError(
+                    f"{WHAT}: no cohort is observed at the reference period {self.reference}; "
+                    "choose a reference period inside the observed pre-periods (e.g. -1)"
+                )
         cells = (
             df.loc[df[COHORT] > 0]
             .groupby([COHORT, REL])
@@ -124,13 +137,23 @@ class SunAbrahamSpec:
         est = pd.concat([df, pd.DataFrame(dummies, index=df.index)], axis=1)
         rhs = " + ".join([*cells["name"], *self.covariates])
         formula = f"{self.outcome} ~ {rhs} | {self.unit} + {self.time}"
-        fit = pf.feols(
-            formula, data=est, vcov=pyfixest_vcov(self.inference, cluster), weights=self.weights
-        )
+        with warnings.catch_warnings():
+            # collinear cells are reported below in metadata["warnings"]
+            warnings.filterwarnings("ignore", message=r"(?s).*multicollinearity")
+            fit = pf.feols(
+                formula,
+                data=est,
+                vcov=pyfixest_vcov(self.inference, cluster),
+                weights=self.weights,
+            )
         coefnames = list(fit._coefnames)
         dropped = [n for n in cells["name"] if n not in coefnames]
         if dropped:
-            warns.append(f"{len(dropped)} cohort x period cell(s) collinear and dropped")
+            warns.append(
+                f"{len(dropped)} cohort x period cell(s) collinear with the fixed effects and "
+                "dropped (a cohort without its reference-period cell has no normalisation); "
+                "choose a reference period every cohort is observed in"
+            )
         cells = cells.loc[cells["name"].isin(coefnames)].reset_index(drop=True)
         idx = np.array([coefnames.index(n) for n in cells["name"]], dtype=int)
         beta = np.asarray(fit._beta_hat, dtype=float)[idx]
