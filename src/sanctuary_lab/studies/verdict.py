@@ -123,7 +123,10 @@ def judge(
         inside = lo <= published <= hi
         excludes0 = lo > 0 or hi < 0
         if same and inside:
-            return Judgement("reproduced", f"same sign and published {_fmt(published)} inside {ci}")
+            note = "" if excludes0 else " (the CI also includes 0)"
+            return Judgement(
+                "reproduced", f"same sign and published {_fmt(published)} inside {ci}{note}"
+            )
         if same and excludes0:
             return Judgement(
                 "direction-only", f"same sign, {ci} excludes 0 but not published {_fmt(published)}"
@@ -139,7 +142,9 @@ def judge(
         if not _finite(margin) or (margin is not None and margin <= 0):
             raise SpecError("a 'null' claim needs a positive equivalence margin")
         assert margin is not None
-        band = f"margin ±{_fmt(margin)}" if s == 0 else f"margin {_fmt(margin)}"
+        band = (
+            f"margin ±{_fmt(margin)}" if s == 0 else f"margin {'+' if s > 0 else '-'}{_fmt(margin)}"
+        )
         if s == 0:
             if -margin <= lo and hi <= margin:
                 return Judgement("reproduced", f"{ci} lies inside the equivalence {band}")
