@@ -18,7 +18,9 @@ JAIL, PA", "AZUSA POLICE DEPT.", "USP HAZELTON"). The match is by name patterns 
 3. **City name** (no county word): the words before POLICE / PD / CITY JAIL / DETENTION CENTER
    / JAIL, looked up as "<city> Police Department" in the FBI agency list (``agencies``); a
    single hit in the hinted state, or in the whole country without a hint, gives that agency's
-   county -> ``medium``.
+   county -> ``medium`` when the name says it is a city agency (POLICE, PD, CITY JAIL,
+   MUNICIPAL), ``low`` when the words before JAIL / DETENTION may not be a city at all
+   ("SOUTHWESTERN REGIONAL JAIL").
    With a state hint, a comma-separated place name ("HILL CORR., GALESBURG, IL") is looked up the
    same way, with ``low`` confidence (the facility type is unknown: mostly state prisons).
 4. State prisons, federal and juvenile facilities matched by a place name get ``low``: they are
@@ -54,8 +56,9 @@ _AMBIGUOUS_TRAILING = {"CO", "IN", "OR", "ME", "HI", "OK", "DE", "ID", "AL", "LA
 _STATE_WORDS = {k.replace(" ", ""): v for k, v in NAME_TO_FIPS.items()}
 _COUNTY = re.compile(r"^(.*?)\s+(?:COUNTY|CO\.|CNTY|CTY|PARISH|PAR\.|CO(?=[\s,/-]|$))")
 _CITY = re.compile(
-    r"^(.*?)\s+(?:POLICE|POL\.|PD\b|P\.D\.|CITY JAIL|CITY DET|MUNICIPAL|DETENTION|DET\.|JAIL)"
+    r"^(.*?)\s+(POLICE|POL\.|PD\b|P\.D\.|CITY JAIL|CITY DET|MUNICIPAL|DETENTION|DET\.|JAIL)"
 )
+_CITY_WORDS = ("POLICE", "POL.", "PD", "P.D.", "CITY JAIL", "CITY DET", "MUNICIPAL")
 _FEDERAL = re.compile(r"\b(FCI|USP|FDC|FCC|FPC|FMC|MCC|MDC|FEDERAL|FED\.|MARSHALL?S?|USMS|BOP)\b")
 _STATE_PRISON = re.compile(
     r"\b(C\.F\.|CF|C\.I\.|CI|CCI|STATE PRISON|PENITENTIARY|DOC|DEPT\.? OF CORR|CORRECTIONAL "
@@ -210,7 +213,7 @@ def match_facility(
                 "fips": f,
                 "state": st,
                 "match_method": how,
-                "match_confidence": "low" if weak else "medium",
+                "match_confidence": "medium" if m.group(2) in _CITY_WORDS and not weak else "low",
             }
         if hits:
             return {
