@@ -302,3 +302,47 @@ def test_warehouse_maps_and_coverage(warehouse: Path) -> None:
     assert data.provenance.columns[-1] == "sha256"
     assert data.table_years is not None
     assert {"county_crime", "county_year_287g"} <= set(data.table_years["table"])
+
+
+def test_spec_curve_from_a_multiverse_result() -> None:
+    """The chart takes the multiverse engine's own table (choice columns + estimates + skipped)."""
+    import numpy as np
+
+    from sanctuary_lab.multiverse.api import run_multiverse_frame
+    from sanctuary_lab.multiverse.backends import LocalBackend
+    from sanctuary_lab.multiverse.schema import parse_multiverse
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {"unit": np.repeat(np.arange(30), 6), "year": np.tile(np.arange(2000, 2006), 30)}
+    )
+    df["d"] = ((df["unit"] % 2 == 0) & (df["year"] >= 2003)).astype(float)
+    df["x1"] = rng.normal(size=len(df))
+    df["y0"] = 0.4 * df["d"] + rng.normal(size=len(df))
+    df["y1"] = df["y0"] + rng.normal(size=len(df))
+    doc = {
+        "multiverse": {
+            "table": "t",
+            "unit": "unit",
+            "time": "year",
+            "cluster": "unit",
+            "seed": 1,
+            "dimensions": {
+                "outcome": ["y0", "y1"],
+                "treatment": ["d"],
+                "covariates": [[], ["x1"]],
+                "fixed_effects": ["unit+time", "unit"],
+                "weights": ["none"],
+                "inference": ["crv1"],
+            },
+        }
+    }
+    mv = parse_multiverse(doc, "test.toml")
+    res = run_multiverse_frame(mv, df, LocalBackend(workers=1), n_perm=0)
+    spec = charts.spec_curve_chart(res.table)
+    top, panel = spec["vconcat"]
+    n_ok = int((res.table["skipped"] == "").sum())
+    assert len(spec["datasets"][top["layer"][0]["data"]["name"]]) == n_ok == 8
+    choices = {r["choice"].split(":")[0] for r in spec["datasets"][panel["data"]["name"]]}
+    assert choices == {"outcome", "covariates", "fixed_effects"}  # one-value dimensions left out
+    vl_convert.vegalite_to_vega(spec)
