@@ -24,6 +24,9 @@ import pandas as pd
 from sanctuary_lab.errors import SpecError
 from sanctuary_lab.inference.partial import absorb, fe_codes, residualize
 
+#: Numbers (rows × permuted columns) handled per chunk of permutations.
+CHUNK_CELLS = 5_000_000
+
 
 @dataclass(frozen=True)
 class RIResult:
@@ -118,9 +121,8 @@ def randomization_inference(
     y = residualize(y, wmat)
 
     observed_terms = build_terms(data)
-    m = observed_terms.shape[1]
+    n, m = observed_terms.shape
     perm_frame = data.copy()
-    blocks = [observed_terms]
     if scheme == "paths":
         draw = path_permuter(data, treatment, str(unit), str(time))
     else:
@@ -129,15 +131,26 @@ def randomization_inference(
         def draw(g: np.random.Generator) -> np.ndarray:
             return g.permutation(values)
 
-    for _ in range(n_perm):
-        perm_frame[treatment] = draw(rng)
-        blocks.append(build_terms(perm_frame))
-    big = absorb(np.column_stack(blocks).astype(float), codes, w) * sw[:, None]
-    big = residualize(big, wmat)
-    stacked = big.reshape(len(data), n_perm + 1, m).transpose(1, 0, 2)  # (P+1, n, m)
-    xtx = np.einsum("pni,pnj->pij", stacked, stacked)
-    xty = np.einsum("pni,n->pi", stacked, y)
-    est = np.einsum("pij,pj->pi", np.linalg.pinv(xtx), xty)
+    def estimates(blocks: list[np.ndarray]) -> np.ndarray:
+        big = absorb(np.column_stack(blocks).astype(float), codes, w) * sw[:, None]
+        big = residualize(big, wmat)
+        stacked = big.reshape(n, len(blocks), m).transpose(1, 0, 2)  # (P, n, m)
+        xtx = np.einsum("pni,pnj->pij", stacked, stacked)
+        xty = np.einsum("pni,n->pi", stacked, y)
+        return np.einsum("pij,pj->pi", np.linalg.pinv(xtx), xty)
+
+    # permutations in chunks of about CHUNK_CELLS numbers, to bound memory on large panels
+    chunk = max(1, CHUNK_CELLS // max(n * m, 1))
+    results = [estimates([observed_terms])]
+    done = 0
+    while done < n_perm:
+        blocks = []
+        for _ in range(min(chunk, n_perm - done)):
+            perm_frame[treatment] = draw(rng)
+            blocks.append(build_terms(perm_frame))
+        results.append(estimates(blocks))
+        done += len(blocks)
+    est = np.concatenate(results)
     obs, draws = est[0], est[1:]
     exceed = (np.abs(draws) >= np.abs(obs) * (1 - 1e-9)).sum(axis=0)
     p = (1 + exceed) / (1 + n_perm)

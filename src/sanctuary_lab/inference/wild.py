@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from scipy import sparse
 
 from sanctuary_lab.errors import SpecError
 
@@ -55,9 +56,31 @@ def draw_weights(
     raise SpecError(f"unknown weights_type {weights_type!r}; choose 'rademacher' or 'webb'")
 
 
-#: Largest n × G dense matrix built to re-partial fixed effects out of bootstrap residuals.
-MAX_REPARTIAL_CELLS = 50_000_000
+#: Cells (rows × cluster columns) re-partialled per chunk, to bound memory.
+CHUNK_CELLS = 5_000_000
 Repartial = Callable[[np.ndarray], np.ndarray]
+
+
+def _repartialled_scores(
+    repartial: Repartial, u: np.ndarray, a: np.ndarray, codes: np.ndarray, g: int
+) -> np.ndarray:
+    """S[h, g] = sum over rows i in cluster h of a_i * [M_FE (u * 1{cluster = g})]_i.
+
+    Built in chunks of cluster columns so that memory stays at about :data:`CHUNK_CELLS`.
+    """
+    n = len(u)
+    out = np.empty((g, g))
+    summer = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(g, n))
+    step = max(1, CHUNK_CELLS // max(n, 1))
+    for start in range(0, g, step):
+        cols = np.arange(start, min(g, start + step))
+        block = np.zeros((n, len(cols)))
+        sel = (codes >= cols[0]) & (codes <= cols[-1])
+        block[np.flatnonzero(sel), codes[sel] - cols[0]] = u[sel]
+        pm = repartial(block)
+        # cluster sums of a * pm for every column: one-hot(codes)' (a * pm)
+        out[:, cols] = summer @ (a[:, None] * pm)
+    return out
 
 
 class _WCR:
@@ -97,15 +120,7 @@ class _WCR:
             if repartial is None:
                 s_hg = np.diag(b)
             else:
-                if n * g > MAX_REPARTIAL_CELLS:
-                    raise SpecError(
-                        f"wild bootstrap: {n} rows x {g} clusters is too large to re-partial the "
-                        "fixed effects; cluster at a level that nests the fixed effects"
-                    )
-                onehot = np.zeros((n, g))
-                onehot[np.arange(n), codes] = u
-                pm = repartial(onehot)  # (n, G)
-                s_hg = np.stack([np.bincount(codes, a * pm[:, j], g) for j in range(g)], axis=1)
+                s_hg = _repartialled_scores(repartial, u, a, codes, g)
             self.parts.append((b, s_hg - self.a_x @ m))
 
     def t_original(self, beta0: float) -> float:
