@@ -111,8 +111,13 @@ def enforcement_breadth(
     names = tables(con)
     if "county_year_287g" in names:
         c = con.execute("SELECT * FROM county_year_287g").df()
-        c = c.loc[pd.to_numeric(c[_col(c, "any_287g")], errors="coerce") > 0]
-        parts.append(c.groupby("year")["fips"].nunique().rename("counties_with_287g"))
+        active = pd.to_numeric(c[_col(c, "any_287g")], errors="coerce") > 0
+        parts.append(c.loc[active].groupby("year")["fips"].nunique().rename("counties_with_287g"))
+        if "known" in c:
+            known = c["known"].astype("boolean").fillna(False).astype(bool)
+            parts.append(
+                c.loc[known].groupby("year")["fips"].nunique().rename("counties_287g_status_known")
+            )
     if "policy_sc_coverage" in names:
         sc = con.execute("SELECT * FROM policy_sc_coverage").df()
         parts.append(
