@@ -387,3 +387,30 @@ def test_sun_abraham_drops_cohorts_without_reference_cell(mpdta: pd.DataFrame) -
     assert any("cohort(s) [2004]" in w for w in res.metadata["warnings"])
     assert set(res.extras["cohort_effects"]["cohort"]) == {2006, 2007}
     assert res.tidy()["n_obs"].iloc[0] == 2500 - 20 * 5
+
+
+def test_cs_cluster_se_is_clustered_influence_function(mpdta: pd.DataFrame) -> None:
+    """Clustering by state (county FIPS // 1000): the simple ATT's SE equals
+    sqrt(sum_c (sum_{i in c} psi_i)^2) / n computed by hand from the unit-level influence
+    function (no G/(G-1) factor), and differs from the unit-clustered SE."""
+    import contextlib
+    import io
+
+    from csdid.att_gt import ATTgt
+
+    df = mpdta.assign(st=mpdta["countyreal"] // 1000).sort_values(["countyreal", "year"])
+    res = CallawaySantAnnaSpec(**BASE, cluster="st").fit(df)
+    model = ATTgt(yname="lemp", gname="first.treat", idname="countyreal", tname="year", data=df)
+    with contextlib.redirect_stdout(io.StringIO()):
+        psi = np.asarray(
+            model.fit(est_method="dr", bstrap=False)
+            .aggte(typec="simple", bstrap=False)
+            .atte["inf_function"]["simple_att"]
+        ).ravel()
+    units = np.sort(df["countyreal"].unique())
+    sums = pd.Series(psi).groupby(units // 1000).sum().to_numpy()
+    hand = np.sqrt(np.sum(sums**2)) / len(psi)
+    row = res.tidy().set_index("term").loc["att"]
+    assert row["std_error"] == pytest.approx(hand, rel=1e-8)
+    assert row["n_clusters"] == 29
+    assert abs(row["std_error"] - np.sqrt(np.sum(psi**2)) / len(psi)) > 1e-3
