@@ -244,7 +244,8 @@ def spec_metadata(design: str, spec: Any, **extra: Any) -> dict[str, Any]:
     """Metadata every design result carries: design, the spec's options and ``extra``."""
     import dataclasses
 
-    options = dataclasses.asdict(spec) if dataclasses.is_dataclass(spec) else {}
+    is_instance = dataclasses.is_dataclass(spec) and not isinstance(spec, type)
+    options = dataclasses.asdict(spec) if is_instance else {}
     meta: dict[str, Any] = {"design": design, "spec": options}
     for key in ("outcome", "treatment", "inference", "cluster", "seed"):
         if key in options:

@@ -68,9 +68,8 @@ def transform_outcome(
         if bad.any():
             warnings.append(f"{int(bad.sum())} row(s) with negative {outcome} dropped for log1p")
         return np.log1p(y.where(~bad)), warnings
-    raise SpecError(
-        f"{what}: unknown transform {transform!r}; choose one of {list(Transform.__args__)}"
-    )  # type: ignore[attr-defined]  # noqa: E501
+    choices = ["none", *_RATE, "log", "log1p"]
+    raise SpecError(f"{what}: unknown transform {transform!r}; choose one of {choices}")
 
 
 @dataclass
@@ -125,7 +124,7 @@ class TWFESpec:
             raise SpecError(f"{what}: family must be 'ols' or 'poisson', got {self.family!r}")
         if self.ssc_fixef not in ("nonnested", "none", "full"):
             raise SpecError(f"{what}: ssc_fixef must be 'nonnested', 'none' or 'full'")
-        cols = [self.outcome, self.treatment, self.unit, self.time, *controls]
+        cols: list[str | None] = [self.outcome, self.treatment, self.unit, self.time, *controls]
         cols += [self.population, self.weights]
         require_columns(data, cols, what)
         require_numeric(data, [self.outcome, self.treatment, *controls, self.weights], what)

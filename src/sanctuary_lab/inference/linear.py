@@ -129,7 +129,7 @@ class LinearModel:
             )
         if inference in ("wild", "ri") and n_boot < 9:
             raise SpecError(f"{what}: n_boot must be at least 9 for {inference!r}, got {n_boot}")
-        data, warnings = self.data, []
+        data, warnings = self.data, list[str]()
         if cluster:
             require_columns(data, [cluster], what)
             data, warnings = drop_missing(data, [cluster], what)
