@@ -56,11 +56,13 @@ def row(table: str, term: str, est: float, se: float | None) -> dict:
 
 
 # --------------------------------------------------------------------------- Callaway-Sant'Anna
-def cs_case(df: pd.DataFrame, control: str, method: str, covariates: list[str]) -> dict:
+def cs_case(
+    df: pd.DataFrame, control: str, method: str, covariates: list[str], anticipation: int = 0
+) -> dict:
     d = df.copy()
     d["cohort"] = d[G].replace(0, np.nan)
     d = d.set_index([UNIT, TIME])
-    att = ATTgt(data=d, cohort_column="cohort")
+    att = ATTgt(data=d, cohort_column="cohort", anticipation=anticipation)
     formula = Y + (" ~ " + " + ".join(covariates) if covariates else "")
     with contextlib.redirect_stdout(io.StringIO()):
         res = att.fit(formula=formula, est_method=method, control_group=control, progress_bar=False)
@@ -79,7 +81,10 @@ def cs_case(df: pd.DataFrame, control: str, method: str, covariates: list[str]) 
     del res
     return {
         "design": "callaway_santanna",
-        "source": f"differences ATTgt est_method={method} control_group={control}",
+        "source": (
+            f"differences ATTgt est_method={method} control_group={control} "
+            f"anticipation={anticipation}"
+        ),
         "options": {
             "outcome": Y,
             "unit": UNIT,
@@ -88,6 +93,7 @@ def cs_case(df: pd.DataFrame, control: str, method: str, covariates: list[str]) 
             "control": control,
             "method": method,
             "covariates": covariates,
+            "anticipation": anticipation,
         },
         "rows": rows,
     }
@@ -228,6 +234,7 @@ def main(argv: list[str]) -> None:
         cs_case(df, "not_yet_treated", "dr", []),
         cs_case(df, "never_treated", "reg", ["lpop"]),
         cs_case(df, "not_yet_treated", "dr", ["lpop"]),
+        cs_case(df, "not_yet_treated", "dr", [], anticipation=1),
         event_study_case(df, -3, 3),
         event_study_case(df, -2, 2),
         sun_abraham_case(df, -4, 3),
