@@ -154,3 +154,23 @@ def test_ri_permutation_estimates_equal_refits() -> None:
         perm = df.assign(d=permute_paths(df, "d", "u", "t", rng2))
         ref = pf.feols("y ~ d + x | u + t", perm, weights="w").coef()["d"]
         assert res.draws[k, 0] == pytest.approx(ref, abs=1e-8)
+
+
+def test_ri_block_permutation_stays_within_blocks() -> None:
+    rng = np.random.default_rng(2)
+    n = 120
+    df = pd.DataFrame({"s": np.repeat([1, 2, 3], n // 3), "y": rng.normal(size=n)})
+    df["d"] = (rng.random(n) < np.where(df.s == 1, 0.8, 0.2)).astype(float)
+    seen: list[np.ndarray] = []
+
+    def terms(frame: pd.DataFrame) -> np.ndarray:
+        seen.append(frame["d"].to_numpy().copy())
+        return frame[["d"]].to_numpy()
+
+    randomization_inference(
+        df, outcome="y", treatment="d", build_terms=terms, controls=[], fe=["s"],
+        weights=None, scheme="units", n_perm=20, seed=4, blocks="s",
+    )  # fmt: skip
+    for d in seen[1:]:  # every permutation keeps the number treated in each block
+        assert (pd.Series(d).groupby(df["s"]).sum() == df.groupby("s")["d"].sum()).all()
+    assert any(not np.array_equal(d, df["d"].to_numpy()) for d in seen[1:])

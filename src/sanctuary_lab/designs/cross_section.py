@@ -10,7 +10,8 @@ urban–rural classes. This design estimates
 
 optionally within strata (one term per stratum, ``treated:stratum=1`` ..., with stratum fixed
 effects, so each term compares units of the same class) and with weights. All fits via pyfixest;
-inference options as in :mod:`sanctuary_lab.inference` (RI permutes the treatment across units).
+inference options as in :mod:`sanctuary_lab.inference` (RI permutes the treatment across units,
+within strata when strata are given).
 The estimate is a conditional difference, causal only under selection on observables.
 """
 
@@ -134,6 +135,7 @@ class CrossSectionSpec:
             treatment="_d",
             build_terms=build_terms,
             ri_scheme="units",
+            ri_blocks=self.strata,
             ssc_fixef=self.ssc_fixef,
         )
         return model, warnings

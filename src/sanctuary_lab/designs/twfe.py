@@ -97,6 +97,9 @@ class TWFESpec:
         How the absorbed fixed effects count in the small-sample correction (pyfixest
         ``k_fixef``): ``"nonnested"`` (fixest default), ``"none"`` (as R ``plm``) or ``"full"``
         (as a dummy-variable regression in statsmodels/Stata ``regress``).
+    exposure
+        PPML only: a positive column (e.g. population) whose log enters as an offset, so the
+        model is for the rate ``count / exposure``.
     """
 
     outcome: str
@@ -114,6 +117,7 @@ class TWFESpec:
     weights_type: Literal["rademacher", "webb"] = "rademacher"
     seed: int | None = None
     ssc_fixef: SscFixef = "nonnested"
+    exposure: str | None = None
 
     def model(self, data: pd.DataFrame) -> tuple[LinearModel, list[str]]:
         """Validate the options against ``data`` and build the estimation model."""
@@ -126,8 +130,13 @@ class TWFESpec:
             raise SpecError(f"{what}: ssc_fixef must be 'nonnested', 'none' or 'full'")
         cols: list[str | None] = [self.outcome, self.treatment, self.unit, self.time, *controls]
         cols += [self.population, self.weights]
-        require_columns(data, cols, what)
+        require_columns(data, [*cols, self.exposure], what)
         require_numeric(data, [self.outcome, self.treatment, *controls, self.weights], what)
+        if self.exposure is not None and self.family != "poisson":
+            raise SpecError(
+                f"{what}: exposure is for family='poisson'; with OLS use "
+                "transform='rate100k' and population='<column>'"
+            )
         if self.family == "poisson" and self.transform in ("log", "log1p"):
             raise SpecError(f"{what}: PPML models the count itself; use transform='none'")
         df = data.copy()
@@ -136,6 +145,14 @@ class TWFESpec:
         )
         df["_d"] = df[self.treatment].astype(float)
         used = ["_y", "_d", self.unit, self.time, *controls, self.weights]
+        if self.exposure is not None:
+            expo = pd.to_numeric(df[self.exposure], errors="coerce").astype(float)
+            if (expo <= 0).any():
+                warnings.append(
+                    f"{int((expo <= 0).sum())} row(s) with {self.exposure} <= 0 dropped"
+                )
+            df["_log_exposure"] = np.log(expo.where(expo > 0))
+            used.append("_log_exposure")
         df, dropped = drop_missing(df, used, what)
         warnings += dropped
         if self.weights is not None and (df[self.weights] < 0).any():
@@ -170,6 +187,7 @@ class TWFESpec:
             unit=self.unit,
             time=self.time,
             ssc_fixef=self.ssc_fixef,
+            offset=None if self.exposure is None else "_log_exposure",
         )
         return model, warnings
 

@@ -74,6 +74,10 @@ class LinearModel:
     allowed
         Inference options valid for the design (e.g. no resampling when weights depend on the
         treatment).
+    offset
+        Poisson only: column holding the log exposure (coefficient fixed at 1).
+    ri_blocks
+        Unit permutations only: permute the treatment within the levels of this column.
     """
 
     data: pd.DataFrame
@@ -89,6 +93,8 @@ class LinearModel:
     time: str | None = None
     ssc_fixef: SscFixef = "nonnested"
     allowed: tuple[str, ...] = ("iid", "hc1", "crv1", "crv3", "wild", "ri")
+    offset: str | None = None
+    ri_blocks: str | None = None
 
     @property
     def formula(self) -> str:
@@ -101,7 +107,7 @@ class LinearModel:
         ssc = pf.ssc(k_adj=True, k_fixef=self.ssc_fixef, G_adj=True, G_df="min")
         kwargs: dict[str, Any] = {"vcov": vcov, "weights": self.weights, "ssc": ssc}
         if self.family == "poisson":
-            return pf.fepois(self.formula, data, **kwargs)
+            return pf.fepois(self.formula, data, offset=self.offset, **kwargs)
         return pf.feols(self.formula, data, fixef_tol=FIXEF_TOL, **kwargs)
 
     def infer(
@@ -223,6 +229,7 @@ class LinearModel:
             time=self.time,
             n_perm=n_perm,
             seed=seed,
+            blocks=self.ri_blocks,
         )
         names = list(self.terms.values())
         out.table["std_error"] = res.draws.std(axis=0, ddof=1)

@@ -2,7 +2,8 @@
 
 Two permutation schemes:
 
-* ``"units"`` (cross-sections): the treatment values are shuffled across rows (units).
+* ``"units"`` (cross-sections): the treatment values are shuffled across rows (units), or
+  within blocks (e.g. strata) when ``blocks`` is given.
 * ``"paths"`` (panels): each unit's whole treatment path over time (its adoption date, or its
   coverage trajectory) is handed to another unit — units are shuffled, time patterns kept.
 
@@ -41,6 +42,11 @@ class RIResult:
 def permute_units(treat: pd.Series, rng: np.random.Generator) -> np.ndarray:
     """Treatment values shuffled across rows."""
     return rng.permutation(treat.to_numpy())
+
+
+def _block_masks(col: pd.Series) -> list[np.ndarray]:
+    codes, uniques = pd.factorize(col, sort=True)
+    return [codes == k for k in range(len(uniques))]
 
 
 def path_permuter(
@@ -85,6 +91,7 @@ def randomization_inference(
     time: str | None = None,
     n_perm: int = 999,
     seed: int | None = None,
+    blocks: str | None = None,
 ) -> RIResult:
     """Permutation distribution of the treatment coefficients.
 
@@ -103,6 +110,8 @@ def randomization_inference(
         ``"units"`` or ``"paths"`` (needs ``unit`` and ``time``).
     n_perm, seed
         Number of permutations and the seed of the generator.
+    blocks
+        ``"units"`` scheme only: permute within the levels of this column (e.g. strata).
     """
     if scheme not in ("units", "paths"):
         raise SpecError(f"unknown permutation scheme {scheme!r}; use 'units' or 'paths'")
@@ -125,16 +134,25 @@ def randomization_inference(
     perm_frame = data.copy()
     if scheme == "paths":
         draw = path_permuter(data, treatment, str(unit), str(time))
-    else:
+    elif blocks is None:
         values = data[treatment].to_numpy()
 
         def draw(g: np.random.Generator) -> np.ndarray:
             return g.permutation(values)
+    else:
+        values = data[treatment].to_numpy()
+        groups = [np.flatnonzero(k) for k in _block_masks(data[blocks])]
 
-    def estimates(blocks: list[np.ndarray]) -> np.ndarray:
-        big = absorb(np.column_stack(blocks).astype(float), codes, w) * sw[:, None]
+        def draw(g: np.random.Generator) -> np.ndarray:
+            out = values.copy()
+            for idx in groups:
+                out[idx] = values[g.permutation(idx)]
+            return out
+
+    def estimates(batch: list[np.ndarray]) -> np.ndarray:
+        big = absorb(np.column_stack(batch).astype(float), codes, w) * sw[:, None]
         big = residualize(big, wmat)
-        stacked = big.reshape(n, len(blocks), m).transpose(1, 0, 2)  # (P, n, m)
+        stacked = big.reshape(n, len(batch), m).transpose(1, 0, 2)  # (P, n, m)
         xtx = np.einsum("pni,pnj->pij", stacked, stacked)
         xty = np.einsum("pni,n->pi", stacked, y)
         return np.einsum("pij,pj->pi", np.linalg.pinv(xtx), xty)
@@ -144,12 +162,12 @@ def randomization_inference(
     results = [estimates([observed_terms])]
     done = 0
     while done < n_perm:
-        blocks = []
+        batch = []
         for _ in range(min(chunk, n_perm - done)):
             perm_frame[treatment] = draw(rng)
-            blocks.append(build_terms(perm_frame))
-        results.append(estimates(blocks))
-        done += len(blocks)
+            batch.append(build_terms(perm_frame))
+        results.append(estimates(batch))
+        done += len(batch)
     est = np.concatenate(results)
     obs, draws = est[0], est[1:]
     exceed = (np.abs(draws) >= np.abs(obs) * (1 - 1e-9)).sum(axis=0)
