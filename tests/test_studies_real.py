@@ -80,6 +80,9 @@ def test_wong_cross_section_sample_size(runs: dict[str, StudyRun], warehouse: Pa
         """,
     )
     assert run.sample["n_units"] == expected
+    flow = list(run.sample["sample_flow"].values())
+    assert flow[-1] == expected and flow == sorted(flow, reverse=True)
+    assert flow[0] == _sql(warehouse, "SELECT count(*) FROM county_detainer_declines")
     est, lo, hi, n = _finite_terms(run, "crime_per10k:raw", "sanctuary")
     assert n == expected
     for label in (

@@ -240,7 +240,6 @@ def county_cross_section(
         crime = crime.loc[crime["series"] == crime_series]
     if crime.empty:
         raise DataUnavailable(f"county_crime has no rows for year {crime_year}")
-    n_crime = len(crime)
     if full_reporting_only and "reporting" in crime:
         crime = crime.loc[crime["reporting"].astype(str) == "full"]
     if "violent_count" in crime and "population" in crime and crime["violent_count"].notna().any():
@@ -267,22 +266,23 @@ def county_cross_section(
     fb_vintage = foreign_born_vintage or covariate_vintage
     fb = _covariates(con, fb_vintage, ["pct_foreign_born"])
     counties = load(con, "counties", ["fips", "state"], ["nchs"])
-    df = (
-        decl[["fips", "n_detainers", "n_declined", "share_declined", "sanctuary"]]
-        .merge(counties, on="fips", how="inner")
-        .merge(crime, on="fips", how="inner")
-        .merge(cov, on="fips", how="inner")
-        .merge(fb, on="fips", how="left")
-    )
+    flow = {"counties with matched detainer records": n_all}
+    df = decl[["fips", "n_detainers", "n_declined", "share_declined", "sanctuary"]]
+    flow[f"with >= {min_detainers} detainers (and match quality)"] = len(df)
+    df = df.merge(counties, on="fips", how="inner")
+    df = df.merge(crime, on="fips", how="inner")
+    flow[f"with {'fully reported ' if full_reporting_only else ''}crime in {crime_year}"] = len(df)
+    df = df.merge(cov, on="fips", how="inner").merge(fb, on="fips", how="left")
+    flow[f"with {covariate_vintage} covariates"] = len(df)
     df["log_population"] = np.log(df["population"].where(df["population"] > 0))
     df["nchs_class"] = pd.to_numeric(df.pop("nchs"), errors="coerce") if "nchs" in df else np.nan
     df["large_central_metro"] = (df["nchs_class"] == 1).astype(int)
     df["income_thousands"] = df["median_household_income"] / 1000
-    before = len(df)
     df = df.dropna(
         subset=["crime_per10k", "median_household_income", "poverty_rate", "log_population"]
     )
     df = df.loc[np.isfinite(df["crime_per10k"])].reset_index(drop=True)
+    flow["with finite crime rate, income, poverty and population"] = len(df)
     meta = {
         "unit": "county",
         "years": [crime_year],
@@ -298,12 +298,7 @@ def county_cross_section(
             f"sanctuary = share of detainers declined by the local agency > {decline_threshold} "
             f"among counties with >= {min_detainers} matched detainers"
         ),
-        "dropped": {
-            "counties_with_detainer_records": n_all,
-            "below_min_detainers_or_match_quality": n_all - len(decl),
-            "crime_rows_in_year": n_crime,
-            "missing_outcome_or_covariates": before - len(df),
-        },
+        "sample_flow": flow,
     }
     return Frame(df, meta)
 

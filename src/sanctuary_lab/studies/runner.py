@@ -219,12 +219,16 @@ def _sample_record(
         "description": study.sample.get("description", ""),
         "unit": base.get("unit"),
         "n_units": ours,
-        "n_obs": max((n for n in n_by_result.values() if n is not None), default=None),
+        # the main sample: largest n among the study's own analyses (sensitivity runs excluded)
+        "n_obs": max(
+            (n for lab, n in n_by_result.items() if n is not None and "[" not in lab), default=None
+        ),
         "n_obs_by_result": n_by_result,
         "years": base.get("years"),
         "vintage": base.get("vintage", {}),
         "rule": base.get("rule"),
         "dropped": base.get("dropped", {}),
+        "sample_flow": base.get("sample_flow", {}),
         "parameters": dict(study.parameters),
         "published_n": published_n,
         "differences": differences,
