@@ -118,3 +118,15 @@ def test_poisson_exposure_offset(panel: pd.DataFrame) -> None:
     assert 0.03 < res.coef("d") < 0.09
     with pytest.raises(SpecError, match="exposure is for family='poisson'"):
         spec_from_dict("twfe", {**BASE, "exposure": "pop"}).fit(panel)
+
+
+def test_wild_with_few_clusters_suggests_webb(panel: pd.DataFrame) -> None:
+    few = panel[panel.unit < 8]
+    res = spec_from_dict("twfe", {**BASE, "inference": "wild", "n_boot": 99, "seed": 3}).fit(few)
+    assert any("weights_type='webb'" in w for w in res.metadata["warnings"])
+    info = res.extras["wild_bootstrap"].iloc[0]
+    assert not info["full_enumeration"] and info["n_draws"] == 99  # 2^8 = 256 > 99 draws
+    webb = spec_from_dict(
+        "twfe", {**BASE, "inference": "wild", "n_boot": 99, "seed": 3, "weights_type": "webb"}
+    ).fit(few)
+    assert webb.extras["wild_bootstrap"]["n_draws"].iloc[0] == 99

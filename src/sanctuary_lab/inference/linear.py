@@ -195,6 +195,11 @@ class LinearModel:
         codes, g = cluster_codes(data[cluster])
         if self.fe and all(data.groupby(f)[cluster].nunique().max() == 1 for f in self.fe):
             repartial = None  # FE nested in clusters: re-partialling changes nothing
+        if weights_type == "rademacher" and g <= 11:
+            out.warnings.append(
+                f"only {g} clusters: Rademacher weights give at most {2**g} distinct bootstrap "
+                "samples; consider weights_type='webb' (Webb 2023)"
+            )
         rows = []
         for k, term in enumerate(self.terms.values()):
             r = wild_cluster_bootstrap(
