@@ -7,6 +7,7 @@ Needs Debian's ``/usr/bin/chromium`` and ``/usr/bin/chromedriver`` (``make brows
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -70,7 +71,7 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
     ):
         opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     drv = webdriver.Chrome(service=Service(chromedriver), options=opts)
     drv.set_page_load_timeout(120)
     try:
@@ -90,14 +91,29 @@ def _wait_for_charts(drv, timeout: float = 90.0) -> list[dict]:
     return states
 
 
+def _requested_urls(drv) -> list[str]:
+    """URLs the page asked for since the last call (DevTools Network events)."""
+    urls = []
+    for entry in drv.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    return urls
+
+
 def _check_page(drv, page: Path, name: str) -> list[dict]:
     """Load ``page`` at desktop size, assert charts rendered without console errors; screenshot."""
     drv.set_window_size(*DESKTOP)
+    drv.get_log("performance")  # drop the events of earlier pages
     drv.get(page.resolve().as_uri())
     states = _wait_for_charts(drv)
     logs = drv.get_log("browser")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     drv.save_screenshot(str(ARTIFACTS / f"{name}-desktop.png"))
+    requests = _requested_urls(drv)
+    remote = [u for u in requests if not u.startswith(("file://", "data:", "blob:", "about:"))]
+    assert not remote, f"{page.name}: requests outside the report folder {remote}"
+    assert any(u.endswith("assets/vega.js") for u in requests), requests
     severe = [e for e in logs if e.get("level") == "SEVERE"]
     assert not severe, f"{page.name}: console errors {severe}"
     not_ok = [s for s in states if s["state"] != "ok" or not s["svg"] or s["marks"] == 0]
@@ -173,5 +189,6 @@ def test_real_report_renders_in_chromium(driver, warehouse: Path, tmp_path: Path
         "return document.querySelectorAll('table.claims tr.claim-row').length"
     )
     assert rows == len(load_registry())
-    for page in (site / "index.html", site / "maps.html", site / "data.html"):
+    first_study = sorted((site / "studies").glob("*.html"))[0]
+    for page in (site / "index.html", site / "maps.html", site / "data.html", first_study):
         _check_phone(driver, page, f"real-{page.stem}")
