@@ -119,7 +119,11 @@ def study_runs() -> list[StudyRun]:
         caveats=[],
     )
     series = pd.DataFrame(
-        {"year": list(range(2008, 2016)), "detainers": [10, 20, 35, 50, 60, 55, 40, 30]}
+        {
+            "year": list(range(2008, 2016)),
+            "detainers": [10, 20, 35, 50, 60, 55, 40, 30],
+            "share_pct": [0.1, 0.2, 0.2, 0.5, 1.5, 4.0, 9.0, 5.0],
+        }
     )
     desc = StudyRun(
         study_id="synthetic_series",

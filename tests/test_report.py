@@ -137,6 +137,11 @@ def test_study_page_shows_design_tables_and_caveats(site) -> None:
     assert "Synthetic caveat: the sample differs from the published one." in html
     assert "UCR 2015" in html and "3 units dropped" in html
     assert "Curve summary" in html and "0.1234" in html
+    # a descriptive table gets one line chart per numeric column (counts and shares apart)
+    assert {
+        "synthetic-series-detainers-by-year-detainers",
+        "synthetic-series-detainers-by-year-share-pct",
+    } <= set(site[1].charts)
     did = (out / "studies" / "synthetic_did.html").read_text(encoding="utf-8")
     assert "Event study" in did and "The study file records no caveats." in did
 

@@ -257,24 +257,36 @@ def verdict_chart(verdicts: pd.Series) -> dict[str, Any]:
     return _spec(chart.properties(width="container", height=max(60, 26 * len(counts))))
 
 
-def series_chart(df: pd.DataFrame, x: str, title: str = "") -> dict[str, Any]:
-    """Line chart of every numeric column of a descriptive table against ``x`` (e.g. year)."""
-    numeric = [c for c in df.columns if c != x and pd.api.types.is_numeric_dtype(df[c])]
-    if not numeric:
-        raise ValueError(f"table has no numeric columns to plot against {x!r}")
-    long = df.melt(id_vars=[x], value_vars=numeric, var_name="series", value_name="value")
-    long = long.dropna(subset=["value"])
+def series_chart(df: pd.DataFrame, x: str, column: str, title: str = "") -> dict[str, Any]:
+    """Line chart of one numeric column of a descriptive table against ``x`` (e.g. year).
+
+    One chart per column, so that counts and shares never share an axis.
+    """
+    if column not in df.columns or not pd.api.types.is_numeric_dtype(df[column]):
+        raise ValueError(f"table has no numeric column {column!r} to plot against {x!r}")
+    data = df.loc[:, [x, column]].dropna()
     chart = (
-        alt.Chart(long)
-        .mark_line(point=True)
+        alt.Chart(data)
+        .mark_line(point=True, color="#1f5f8b")
         .encode(
             x=alt.X(f"{x}:Q", title=x, axis=alt.Axis(format="d", tickMinStep=1)),
-            y=alt.Y("value:Q", title=None),
-            color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
-            tooltip=[f"{x}:Q", "series:N", alt.Tooltip("value:Q", format=".4g")],
+            y=alt.Y(f"{column}:Q", title=column),
+            tooltip=[f"{x}:Q", alt.Tooltip(f"{column}:Q", format=",.4~g")],
         )
     )
-    return _spec(chart.properties(width="container", height=260, title=title))
+    return _spec(chart.properties(width="container", height=180, title=title or column))
+
+
+def series_columns(df: pd.DataFrame, x: str, limit: int = 6) -> list[str]:
+    """The numeric columns of a descriptive table worth a line chart against ``x``."""
+    if x not in df.columns or not pd.api.types.is_numeric_dtype(df[x]):
+        return []
+    cols = [
+        c
+        for c in df.columns
+        if c != x and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+    ]
+    return cols[:limit]
 
 
 def coverage_chart(counts: pd.DataFrame) -> dict[str, Any]:

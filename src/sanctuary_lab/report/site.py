@@ -227,14 +227,15 @@ def _study_view(
     for name, table in run.descriptive.items():
         if not isinstance(table, pd.DataFrame) or table.empty:
             continue
-        chart = None
-        if "year" in table.columns and any(
-            pd.api.types.is_numeric_dtype(table[c]) for c in table.columns if c != "year"
-        ):
-            chart = sink.add(
-                f"{sid}-{name}", charts.series_chart(table, "year", title=name), "series"
+        series = [
+            sink.add(
+                f"{sid}-{name}-{col}",
+                charts.series_chart(table, "year", col, title=f"{name}: {col}"),
+                "series",
             )
-        descriptive.append({"name": name, "chart": chart, "table": views.table_view(table, 200)})
+            for col in charts.series_columns(table, "year")
+        ]
+        descriptive.append({"name": name, "charts": series, "table": views.table_view(table, 200)})
     published = pd.DataFrame(run.published) if run.published else None
     return {
         "study_id": sid,
