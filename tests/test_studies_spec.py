@@ -406,3 +406,12 @@ def test_cli_unknown_study_exit_2_via_console_script(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: unknown study 'no_such_study'")
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_inference_defaults_apply_only_where_the_design_has_the_option() -> None:
+    study = api.load_study("secure_communities_crime")
+    opts = {label: o for label, _, o in study.expanded_analyses()}
+    assert opts["log_index_crime_rate:twfe"]["inference"] == "crv1"
+    assert opts["log_index_crime_rate:twfe"]["cluster"] == "state"
+    cs = opts["log_index_crime_rate:callaway_santanna"]
+    assert cs["cluster"] == "state" and "inference" not in cs

@@ -28,6 +28,8 @@ Schema (see ``docs/studies.md`` for the full description)::
     differences = ["..."]
 
     [treatment]                      # rule in words, column name
+    [inference]                      # defaults (inference, cluster, seed, ...) for every
+                                     # analysis whose design has that option
     [outcomes] / covariates          # free documentation, usable as {placeholders}
 
     [[analysis]]
@@ -194,8 +196,24 @@ class Study:
                     ctx["outcome"] = outcome
                 where = f"{self.path}: analysis {a.label!r}"
                 label = substitute(a.label, ctx, where)
-                out.append((label, a, substitute(a.options, ctx, where)))
+                options = {**self.inference_defaults(a.design), **a.options}
+                out.append((label, a, substitute(options, ctx, where)))
         return out
+
+    def inference_defaults(self, design: str) -> dict[str, Any]:
+        """The ``[inference]`` keys that ``design`` accepts (an analysis's own options win)."""
+        defaults = self.raw.get("inference", {})
+        if not defaults:
+            return {}
+        import dataclasses
+
+        from sanctuary_lab.designs.registry import designs
+
+        cls = designs().get(design)
+        if cls is None or not dataclasses.is_dataclass(cls):
+            return {}
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return {k: v for k, v in defaults.items() if k in fields}
 
 
 def substitute(value: Any, ctx: dict[str, Any], where: str) -> Any:
@@ -343,6 +361,7 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
     if not isinstance(tables, list):
         raise _err(path, "data.tables", "must be a list of warehouse table names")
     parameters = _table(doc, "parameters", path)
+    _table(doc, "inference", path)
     if frame is not None:
         _check_parameters(frame, parameters, path)
 
