@@ -228,6 +228,28 @@ def test_cli_missing_warehouse_exits_2(tmp_path: Path) -> None:
     assert "none.duckdb" in proc.stderr and "warehouse not found" in proc.stderr
 
 
+def test_cli_out_is_a_file_exits_2(warehouse: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("x")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sanctuary_lab.cli",
+            "report",
+            "-w",
+            str(warehouse),
+            "--out",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "is a file" in proc.stderr
+
+
 @pytest.mark.slow
 def test_report_on_real_warehouse(warehouse: Path, tmp_path: Path) -> None:
     """The CLI writes the report for the real warehouse: maps, data page, one row per claim."""

@@ -88,6 +88,8 @@ def collect(warehouse: Path, raw_dir: Path | None, console: Any, n_perm: int = 0
                     data.library_warnings[study.id] = len(caught)
             except SanctuaryLabError as exc:
                 data.run_errors[study.id] = str(exc)
+            except Exception as exc:  # a failing study must not hide the others from the report
+                data.run_errors[study.id] = f"{type(exc).__name__}: {exc}"
             bar.advance(task)
         bar.update(task, description="checking claims")
         runs = list(data.runs)
@@ -127,7 +129,7 @@ def report_command(
     from rich.console import Console
 
     from sanctuary_lab.config import resolve_warehouse
-    from sanctuary_lab.errors import InputError
+    from sanctuary_lab.errors import InputError, SpecError
     from sanctuary_lab.report.site import write_site
 
     path = resolve_warehouse(warehouse)
@@ -135,6 +137,8 @@ def report_command(
         raise InputError(
             path, "warehouse not found; build it with `sanctuary-lab build` or pass --warehouse"
         )
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"--out {out} is a file; pass a folder for the report")
     if raw_dir is not None and not raw_dir.is_dir():
         raise InputError(raw_dir, "raw-data folder not found; pass --raw-dir pointing at it")
     console = Console(stderr=True)
