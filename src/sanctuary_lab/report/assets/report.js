@@ -14,6 +14,9 @@
       }
       spec.datasets = Object.assign({}, spec.datasets || {});
       TOPOLOGY_DATASETS.forEach(function (name) { spec.datasets[name] = window.SANCTUARY_COUNTIES; });
+      // keep the map's aspect ratio on narrow screens instead of a fixed height
+      var width = el.clientWidth || 640;
+      spec.height = Math.max(180, Math.min(spec.height || 340, Math.round(width * 0.6)));
     }
     return spec;
   }
