@@ -327,6 +327,14 @@ def test_runner_on_tiny_warehouse(
     json.loads(json.dumps(run.to_dict()))
 
 
+def test_relative_adoption_file_is_found_beside_the_study(
+    tmp_path: Path, tiny_warehouse: Path, adoption_file: Path, fake_design: None
+) -> None:
+    path = _write(tmp_path, STUDY.format(adoption=adoption_file.name))
+    run = api.run_study(path, tiny_warehouse)
+    assert run.sample["frames"]["base"]["n_treated_units"] == 2
+
+
 def test_missing_table_is_recorded_not_raised(
     tmp_path: Path, tiny_warehouse: Path, fake_design: None
 ) -> None:

@@ -57,6 +57,17 @@ def _fit(design: str, options: dict[str, Any], data: pd.DataFrame) -> Result:
     return result
 
 
+def _files(study: Study, params: dict[str, Any]) -> dict[str, Any]:
+    """Relative ``*_file`` parameters: as given if that exists, else beside the study file."""
+    out = dict(params)
+    for key, value in params.items():
+        if key.endswith("_file") and isinstance(value, str) and value:
+            p = Path(value).expanduser()
+            if not p.is_absolute() and not p.exists() and (study.path.parent / p).exists():
+                out[key] = str(study.path.parent / p)
+    return out
+
+
 def _subset(df: pd.DataFrame, query: str | None, where: str) -> pd.DataFrame:
     if not query:
         return df
@@ -115,7 +126,7 @@ def run(study: Study, warehouse: Path, progress: Progress | None = None) -> Stud
         frame: Frame | None = None
         if study.frame:
             try:
-                frame = FRAMES[study.frame](con, **study.parameters)
+                frame = FRAMES[study.frame](con, **_files(study, study.parameters))
                 frames_meta["base"] = frame.meta
             except DataUnavailable as exc:
                 failed["*"] = f"data unavailable: {exc}"
@@ -129,7 +140,9 @@ def run(study: Study, warehouse: Path, progress: Progress | None = None) -> Stud
                 params = {**study.parameters, sens.parameter: value}
                 tag = f"{sens.parameter}={value}"
                 try:
-                    sframe = FRAMES[study.frame](con, **params) if study.frame else None
+                    sframe = (
+                        FRAMES[study.frame](con, **_files(study, params)) if study.frame else None
+                    )
                     if sframe is not None:
                         frames_meta[tag] = sframe.meta
                 except DataUnavailable as exc:
