@@ -201,13 +201,18 @@ def frames() -> dict[str, Callable[..., Frame]]:
 
 
 def __getattr__(name: str) -> Any:
-    """``FRAMES`` and ``DESCRIPTIVES`` registries, imported lazily (no import cycle)."""
+    """``FRAMES``, ``DESCRIPTIVES`` and the builders by name, imported lazily (no import cycle)."""
+    if name.startswith("__"):  # import machinery probes (e.g. __path__)
+        raise AttributeError(name)
     if name == "FRAMES":
         return frames()
     if name == "DESCRIPTIVES":
         from sanctuary_lab.studies.descriptive import DESCRIPTIVES
 
         return DESCRIPTIVES
+    builders = frames()
+    if name in builders:  # e.g. ``from sanctuary_lab.studies.data import state_panel``
+        return builders[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
