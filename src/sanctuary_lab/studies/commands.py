@@ -155,6 +155,10 @@ def run_command(
     from sanctuary_lab.studies.runner import run
 
     s = load_study(study)
+    if not s.analyses and not s.descriptive:
+        raise SpecError(
+            f"study {s.id} declares only a [multiverse]; run `sanctuary-lab multiverse {s.id}`"
+        )
     for text in param or []:
         key, value = parse_option(text, "--param")
         if key not in s.parameters:
