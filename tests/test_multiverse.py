@@ -96,7 +96,7 @@ def test_kernel_matches_pyfixest_on_every_spec(cluster: str) -> None:
         fit = pf.feols(
             f"{y}~{rhs}{fe_part[r.fixed_effects]}", frame, vcov=vcov[r.inference], weights=w
         )
-        assert fit._N == r.n_obs
+        assert r.n_obs == fit._N
         worst_b = max(worst_b, abs(fit.coef()[d] - r.estimate))
         worst_se = max(worst_se, abs(fit.se()[d] - r.std_error))
         assert abs(fit.pvalue()[d] - r.p_value) < 1e-8

@@ -1,7 +1,7 @@
 """Execution backends behind one interface: ``map(fn, items) -> iterator of results, in order``.
 
-* ``"local"`` (default): a pool of local processes (``concurrent.futures``); with one worker, or
-  one item, tasks run in this process.
+* ``"local"`` (default): a pool of local processes (``concurrent.futures``, spawned; created on
+  first use and reused for the whole run); with one worker, or one item, tasks run in this process.
 * ``"dask"``: a ``distributed.Client`` (an existing scheduler address, or a ``LocalCluster``);
   tasks are submitted in bounded windows so a large curve streams through the cluster.
 * ``"gpu"``: runs the batch kernel's solves with CuPy arrays in this process (block preparation
@@ -13,6 +13,7 @@ run seed and the block key, permutations by their index).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -44,7 +45,10 @@ class LocalBackend:
         if self.workers == 1 or len(items) <= 1:
             return iter([fn(i) for i in items])
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            # spawn, not fork: pyfixest's compiled demeaner keeps a thread pool that a forked
+            # child inherits in a locked state (the child then hangs)
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
         return self._pool.map(fn, items)
 
     def close(self) -> None:
