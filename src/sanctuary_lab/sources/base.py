@@ -107,7 +107,9 @@ class Adapter(ABC):
     def folder(self, raw_dir: Path) -> Path:
         path = Path(raw_dir) / self.name
         if not path.is_dir():
-            raise InputError(path, "source folder is missing; check --raw-dir or SANCTUARY_LAB_RAW_DIR")
+            raise InputError(
+                path, "source folder is missing; check --raw-dir or SANCTUARY_LAB_RAW_DIR"
+            )
         return path
 
     def file(self, raw_dir: Path, filename: str) -> Path:
@@ -190,7 +192,9 @@ def read_csv(
 
 def read_text_csv(text: str, **kwargs: Any) -> pd.DataFrame:
     """Parse CSV text held in memory (used by tests and by adapters of embedded files)."""
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], **kwargs)
+    return pd.read_csv(
+        io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], **kwargs
+    )
 
 
 NA_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "NULL", ".", "-"})
@@ -232,28 +236,34 @@ def to_number(
     bad = num.isna() & ~is_na
     if bad.any():
         i = int(bad.fillna(False).to_numpy(dtype=bool).nonzero()[0][0])
-        raise InputError(
-            file, f"expected a number, got {raw.iloc[i]!r}", row=i + 1, field=column
-        )
+        raise InputError(file, f"expected a number, got {raw.iloc[i]!r}", row=i + 1, field=column)
     if min_value is not None:
         low = num < min_value
         if low.any():
             i = int(low.fillna(False).to_numpy(dtype=bool).nonzero()[0][0])
             raise InputError(
-                file, f"value {num.iloc[i]} is below the minimum {min_value}", row=i + 1, field=column
+                file,
+                f"value {num.iloc[i]} is below the minimum {min_value}",
+                row=i + 1,
+                field=column,
             )
     if max_value is not None:
         high = num > max_value
         if high.any():
             i = int(high.fillna(False).to_numpy(dtype=bool).nonzero()[0][0])
             raise InputError(
-                file, f"value {num.iloc[i]} is above the maximum {max_value}", row=i + 1, field=column
+                file,
+                f"value {num.iloc[i]} is above the maximum {max_value}",
+                row=i + 1,
+                field=column,
             )
     if integer:
         frac = num.notna() & (num % 1 != 0)
         if frac.any():
             i = int(frac.fillna(False).to_numpy(dtype=bool).nonzero()[0][0])
-            raise InputError(file, f"expected a whole number, got {raw.iloc[i]!r}", row=i + 1, field=column)
+            raise InputError(
+                file, f"expected a whole number, got {raw.iloc[i]!r}", row=i + 1, field=column
+            )
         return num.astype("Int64")
     return num.astype("float64")
 
@@ -280,7 +290,9 @@ def county_fips(
     bad_syntax = present & ~out.str.fullmatch(r"\d{5}").fillna(False)
     if bad_syntax.any():
         i = int(bad_syntax.to_numpy().nonzero()[0][0])
-        raise InputError(file, f"malformed county FIPS {values.iloc[i]!r}", row=i + 1, field=field_name)
+        raise InputError(
+            file, f"malformed county FIPS {values.iloc[i]!r}", row=i + 1, field=field_name
+        )
     unknown = present & ~out.str[:2].isin(list(STATES))
     if unknown.any():
         i = int(unknown.to_numpy().nonzero()[0][0])

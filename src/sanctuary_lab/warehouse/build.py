@@ -75,7 +75,9 @@ def load_sources(raw_dir: Path, progress: Progress | None = None) -> list[Source
     """Run every adapter over ``raw_dir``."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
-        raise InputError(raw_dir, "raw-data directory not found; pass --raw-dir or set SANCTUARY_LAB_RAW_DIR")
+        raise InputError(
+            raw_dir, "raw-data directory not found; pass --raw-dir or set SANCTUARY_LAB_RAW_DIR"
+        )
     out = []
     for adapter in all_adapters():
         if progress:
@@ -133,7 +135,13 @@ def assemble(raw_dir: Path, progress: Progress | None = None) -> dict[str, pd.Da
         "rejected_rows": rejects,
         "caveats": caveats,
         "build_info": pd.DataFrame(
-            [{"version": __version__, "raw_dir": str(Path(raw_dir).resolve()), "built_at": built_at}]
+            [
+                {
+                    "version": __version__,
+                    "raw_dir": str(Path(raw_dir).resolve()),
+                    "built_at": built_at,
+                }
+            ]
         ),
     }
     return {**staged, **final, **meta}
@@ -197,7 +205,9 @@ def read_table(path: Path, table: str) -> pd.DataFrame:
     """Read one warehouse table into pandas."""
     con = connect(path)
     try:
-        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        names = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
         if table not in names:
             raise InputError(path, f"warehouse has no table {table!r}; tables: {sorted(names)}")
         return con.execute(f'SELECT * FROM "{table}"').df()

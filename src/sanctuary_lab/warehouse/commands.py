@@ -10,7 +10,9 @@ import typer
 
 RawDirOpt = Annotated[
     Path | None,
-    typer.Option("--raw-dir", help="Raw-data folder (default: $SANCTUARY_LAB_RAW_DIR or ../shared/data/raw)"),
+    typer.Option(
+        "--raw-dir", help="Raw-data folder (default: $SANCTUARY_LAB_RAW_DIR or ../shared/data/raw)"
+    ),
 ]
 WarehouseOpt = Annotated[
     Path | None,
@@ -104,9 +106,14 @@ def quality(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
         data.get("provenance", []),
         ["source", "file", "rows_read", "rows_kept", "rows_rejected"],
     )
-    _print_records("Rejected rows by reason", data.get("rejected_by_reason", []), ["source", "file", "reason", "rows"])
+    _print_records(
+        "Rejected rows by reason",
+        data.get("rejected_by_reason", []),
+        ["source", "file", "reason", "rows"],
+    )
     cov = [
-        {**c, "share": None if c["share"] is None else f"{c['share']:.1%}"} for c in data["coverage"]
+        {**c, "share": None if c["share"] is None else f"{c['share']:.1%}"}
+        for c in data["coverage"]
     ]
     _print_records("Coverage", cov, ["check", "numerator", "denominator", "share"])
     _print_records("Caveats", data.get("caveats", []), ["source", "caveat"])

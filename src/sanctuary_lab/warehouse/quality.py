@@ -14,6 +14,14 @@ from typing import Any
 from sanctuary_lab.warehouse.build import connect, table_modules
 
 
+def _one(con: Any, sql: str) -> tuple[Any, ...]:
+    """Run ``sql`` and return its single row (a query that returns no row is a bug)."""
+    row = con.execute(sql).fetchone()
+    if row is None:
+        raise RuntimeError(f"query returned no row: {sql}")
+    return tuple(row)
+
+
 def _tables(con: Any) -> list[str]:
     rows = con.execute(
         "SELECT table_name FROM information_schema.tables ORDER BY table_name"
@@ -32,12 +40,12 @@ def info(path: Path) -> dict[str, Any]:
             out["build"] = {k: str(v) for k, v in rec.items()}
         for name in names:
             cols = [r[0] for r in con.execute(f'DESCRIBE "{name}"').fetchall()]
-            n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            n = _one(con, f'SELECT count(*) FROM "{name}"')[0]
             entry: dict[str, Any] = {"table": name, "rows": int(n), "columns": len(cols)}
             if "year" in cols:
-                lo, hi, k = con.execute(
-                    f'SELECT min(year), max(year), count(DISTINCT year) FROM "{name}"'
-                ).fetchone()
+                lo, hi, k = _one(
+                    con, f'SELECT min(year), max(year), count(DISTINCT year) FROM "{name}"'
+                )
                 entry.update(year_min=lo, year_max=hi, n_years=int(k))
             out["tables"].append(entry)
         return out
@@ -52,7 +60,7 @@ def quality(path: Path) -> dict[str, Any]:
         names = set(_tables(con))
         out: dict[str, Any] = {"warehouse": str(path)}
         out["tables"] = [
-            {"table": n, "rows": int(con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0])}
+            {"table": n, "rows": int(_one(con, f'SELECT count(*) FROM "{n}"')[0])}
             for n in sorted(names)
             if not n.startswith("stg_")
         ]
@@ -75,16 +83,21 @@ def quality(path: Path) -> dict[str, Any]:
                 .to_dict(orient="records")
             )
         if "caveats" in names:
-            out["caveats"] = con.execute("SELECT source, caveat FROM caveats").df().to_dict(
-                orient="records"
+            out["caveats"] = (
+                con.execute("SELECT source, caveat FROM caveats").df().to_dict(orient="records")
             )
         checks = []
         for mod in table_modules():
             for label, sql in getattr(mod, "QUALITY_CHECKS", []):
-                num, den = con.execute(sql).fetchone()
+                num, den = _one(con, sql)
                 share = (num / den) if den else None
                 checks.append(
-                    {"check": label, "numerator": int(num or 0), "denominator": int(den or 0), "share": share}
+                    {
+                        "check": label,
+                        "numerator": int(num or 0),
+                        "denominator": int(den or 0),
+                        "share": share,
+                    }
                 )
         out["coverage"] = checks
         return out
