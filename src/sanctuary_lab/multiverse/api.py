@@ -4,8 +4,9 @@ Joint inference follows Simonsohn, Simmons & Nelson (2020): descriptive shares o
 (same sign as the median, significant, significant in the dominant direction) and a permutation
 test under the null. Each permutation reassigns whole treatment paths across units
 (:func:`~sanctuary_lab.multiverse.frame.permute_treatment`) and re-runs every linear spec; the
-p-values are ``(1 + #{permuted stat >= observed stat}) / (1 + n_perm)`` for ``|median estimate|``
-and for the share of specs significant in the dominant direction. Non-linear estimators are left
+p-values are ``(1 + #{permuted stat >= observed stat}) / (1 + n_perm)`` for ``|median estimate|``,
+for ``|median t|`` (scale-free when outcomes have different units) and for the share of specs
+significant in the dominant direction. Non-linear estimators are left
 out of the permutation curves (they are too slow to re-run hundreds of times); wild-bootstrap
 specs use ``perm_bootstrap_draws`` draws inside the permutations.
 """
@@ -67,6 +68,7 @@ class MultiverseResult:
             "n_perm": int(len(self.permutations)),
             "perm_p_median": np.nan,
             "perm_p_share_significant_same_sign": np.nan,
+            "perm_p_median_t": np.nan,
         }
         if len(self.permutations):
             perm = self.permutations
@@ -77,6 +79,8 @@ class MultiverseResult:
             out["perm_p_share_significant_same_sign"] = (
                 1 + int((perm["share_significant_same_sign"] >= share).sum())
             ) / (1 + n)
+            mt = abs(self.stats["median_t"])
+            out["perm_p_median_t"] = (1 + int((perm["median_t"].abs() >= mt).sum())) / (1 + n)
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -71,6 +71,8 @@ def multiverse_command(
         "n_perm",
         "perm_p_median",
         "perm_p_share_significant_same_sign",
+        "median_t",
+        "perm_p_median_t",
     ):
         v = s[key]
         con.print(f"  {key:<36} {v:.4g}" if isinstance(v, float) else f"  {key:<36} {v}")

@@ -351,7 +351,9 @@ def curve_stats(table: pd.DataFrame, alpha: float) -> dict[str, float]:
     if n == 0:
         return {"n_estimated": 0, "median_estimate": np.nan, "share_positive": np.nan,
                 "share_same_sign": np.nan, "share_significant": np.nan,
-                "share_significant_same_sign": np.nan}  # fmt: skip
+                "share_significant_same_sign": np.nan, "median_t": np.nan}  # fmt: skip
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tval = est / ok["std_error"].to_numpy()
     med = float(np.median(est))
     sign = np.sign(med) if med != 0 else 1.0
     same = np.sign(est) == sign
@@ -363,6 +365,7 @@ def curve_stats(table: pd.DataFrame, alpha: float) -> dict[str, float]:
         "share_same_sign": float(np.mean(same)),
         "share_significant": float(np.mean(sig)),
         "share_significant_same_sign": float(np.mean(sig & same)),
+        "median_t": float(np.nanmedian(tval)),
     }
 
 

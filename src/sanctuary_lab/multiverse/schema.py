@@ -361,12 +361,21 @@ def parse_multiverse(
         if not isinstance(t, dict) or not isinstance(t.get("options", {}), dict):
             raise _err(where, f"designs.{name}", "must be a table with an 'options' inline table")
         fes = tuple(t.get("fixed_effects", FE_CHOICES))
+        only = t.get("only", {})
+        if not isinstance(only, dict) or not all(
+            d in dims and isinstance(v, list) and set(v) <= {c.label for c in dims[d]}
+            for d, v in only.items()
+        ):
+            raise _err(
+                where, f"designs.{name}.only", "must map dimension names to lists of choice labels"
+            )
         designs[name] = DesignTemplate(
             name,
             dict(t.get("options", {})),
             bool(t.get("binary_treatment", False)),
             fes,
             t.get("term"),
+            {d: tuple(v) for d, v in only.items()},
         )
     for c in dims["estimator"]:
         if c.value == LINEAR:
