@@ -167,6 +167,17 @@ class Planner:
         self.frame = frame
         self.draws = draws
         self._masks: dict[tuple[str, str, str], np.ndarray] = {}
+        self._na: dict[tuple[str, str, str, str], bool] = {}
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def _has_na(self, spec: Spec, col: str) -> bool:
+        """Whether ``col`` has a missing value in the spec's sample (cached per sample)."""
+        key = (spec.label("sample"), spec.label("years"), spec.label("weights"), col)
+        if key not in self._na:
+            if col not in self._arrays:
+                self._arrays[col] = self.frame[col].to_numpy(dtype=np.float64, na_value=np.nan)
+            self._na[key] = bool(np.isnan(self._arrays[col][self._sample_mask(spec)]).any())
+        return self._na[key]
 
     def _sample_mask(self, spec: Spec) -> np.ndarray:
         key = (spec.label("sample"), spec.label("years"), spec.label("weights"))
@@ -218,8 +229,7 @@ class Planner:
                 designs.append(self._design_task(spec, mask))
                 continue
             used = [spec.value("outcome")[2], spec.value("treatment")[2], *spec.value("covariates")]
-            sub = df.loc[mask, used]
-            na_key = tuple(sorted(c for c in used if sub[c].isna().any()))
+            na_key = tuple(sorted(c for c in used if self._has_na(spec, c)))
             key = (
                 spec.label("sample"),
                 spec.label("years"),

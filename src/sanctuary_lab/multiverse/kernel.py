@@ -227,24 +227,31 @@ def _dof(block: Block, k: int, inference: str) -> tuple[float, float]:
 
 
 def collinear_problems(block: Block, y: np.ndarray, xs: np.ndarray) -> list[str]:
-    """One message per spec: '' when fine, else which regressor is absorbed or collinear."""
-    out = []
+    """One message per spec: '' when fine, else which regressor is absorbed or collinear.
+
+    Vectorised over specs: absorbed columns from the diagonal of ``G`` against the raw sums of
+    squares; collinearity from the smallest eigenvalue of each correlation-scaled ``X'X``.
+    """
     names = block.names
-    for yi, row in zip(y, xs, strict=True):
+    diag = np.diag(block.gram)
+    absorbed = diag <= ABSORBED_TOL * np.maximum(block.raw_ss, 1e-300)
+    if block.intercept:
+        absorbed[block.index["(Intercept)"]] = False
+    xx = block.gram[xs[:, :, None], xs[:, None, :]]
+    d = np.sqrt(np.maximum(np.einsum("mii->mi", xx), 1e-300))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mineig = np.linalg.eigvalsh(xx / (d[:, :, None] * d[:, None, :]))[:, 0]
+    out = []
+    for i in range(len(y)):
         msg = ""
-        if block.gram[yi, yi] <= ABSORBED_TOL * max(block.raw_ss[yi], 1e-300):
-            msg = f"outcome {names[yi]!r} is constant within the fixed effects"
-        for j in row:
-            if names[j] == "(Intercept)":
-                continue
-            if block.gram[j, j] <= ABSORBED_TOL * max(block.raw_ss[j], 1e-300):
-                msg = f"{names[j]!r} is absorbed by the fixed effects (no variation left)"
-                break
-        if not msg:
-            xx = block.gram[np.ix_(row, row)]
-            d = np.sqrt(np.diag(xx))
-            if np.linalg.eigvalsh(xx / np.outer(d, d)).min() < COLLINEAR_TOL:
-                msg = "regressors " + ", ".join(repr(names[j]) for j in row) + " are collinear"
+        if absorbed[y[i]]:
+            msg = f"outcome {names[y[i]]!r} is constant within the fixed effects"
+        else:
+            hit = [j for j in xs[i] if absorbed[j]]
+            if hit:
+                msg = f"{names[hit[0]]!r} is absorbed by the fixed effects (no variation left)"
+            elif not mineig[i] >= COLLINEAR_TOL:
+                msg = "regressors " + ", ".join(repr(names[j]) for j in xs[i]) + " are collinear"
         out.append(msg)
     return out
 
