@@ -165,6 +165,7 @@ def claim_checks() -> list[ClaimCheck]:
             ci_high=0.14,
             verdict="direction-only",
             reason="same sign, outside CI",
+            quote_type="paraphrase",
             **base,
         ),
         ClaimCheck(

@@ -67,6 +67,10 @@ def test_claims_table_has_one_row_per_claim(site) -> None:
     # the claim tested by a study links to that study's page; the untestable one does not
     assert 'href="studies/synthetic_cross_section.html"' in html
     assert "No study tests this claim." in html
+    # a verbatim quote is in quotation marks; a paraphrase is not, and is labelled as one
+    assert "<q>Crime is lower.</q>" in html
+    assert "<q>Crime falls a lot.</q>" not in html
+    assert '<span class="paraphrase">Crime falls a lot.</span> <span class="tag"' in html
 
 
 def test_every_chart_spec_compiles(site) -> None:

@@ -84,6 +84,8 @@ def claim_view(check: ClaimCheck, study_titles: dict[str, str], root: str) -> di
     return {
         "claim_id": check.claim_id,
         "quote": check.quote,
+        "is_paraphrase": getattr(check, "quote_type", "") == "paraphrase",
+        "where": getattr(check, "where", ""),
         "who": check.who,
         "quantity": check.quantity,
         "unit": unit,
