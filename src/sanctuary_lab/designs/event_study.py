@@ -26,7 +26,7 @@ from sanctuary_lab.designs.staggered_prep import (
     TREATED,
     check_window,
     dummy_name,
-    es_frame,
+    es_frame_from_table,
     event_dummies,
     prepare_panel,
     pretrend_row,
@@ -166,18 +166,8 @@ class EventStudySpec:
             ],
             ignore_index=True,
         )
-        t = table.set_index("term")
-        es = es_frame(
-            ks,
-            [t.loc[rename[n], "estimate"] for n in names],
-            [t.loc[rename[n], "std_error"] for n in names],
-            self.reference,
-        )
         # use the fit's own CIs (t-based) for the plotted terms
-        for n, k in zip(names, ks, strict=True):
-            es.loc[es["rel_time"] == k, ["ci_low", "ci_high"]] = t.loc[
-                rename[n], ["ci_low", "ci_high"]
-            ].to_numpy(dtype=float)
+        es = es_frame_from_table(ks, [rename[n] for n in names], table, self.reference)
         meta = {
             "outcome": self.outcome,
             "treatment": self.cohort or self.treatment,

@@ -25,7 +25,7 @@ from sanctuary_lab.designs.staggered_prep import (
     REL,
     TREATED,
     check_window,
-    es_frame,
+    es_frame_from_table,
     event_dummies,
     prepare_panel,
     pretrend_row,
@@ -141,17 +141,7 @@ class Did2sSpec:
             [s_tab, d_tab, pd.DataFrame([pretrend_row(test, int(dynamic._N), ncl)])],
             ignore_index=True,
         ).loc[:, list(TIDY_COLUMNS)]
-        t = d_tab.set_index("term")
-        es = es_frame(
-            ks,
-            [t.loc[rename[c], "estimate"] for c in keep],
-            [t.loc[rename[c], "std_error"] for c in keep],
-            self.reference,
-        )
-        for c, k in zip(keep, ks, strict=True):
-            es.loc[es["rel_time"] == k, ["ci_low", "ci_high"]] = t.loc[
-                rename[c], ["ci_low", "ci_high"]
-            ].to_numpy(dtype=float)
+        es = es_frame_from_table(ks, [rename[c] for c in keep], d_tab, self.reference)
         meta = {
             "outcome": self.outcome,
             "treatment": self.cohort or self.treatment,

@@ -333,3 +333,24 @@ def es_frame(rel: list[int], est, se, reference: int | None, z: float = 1.959963
     out["ci_high"] = out["estimate"] + z * out["std_error"]
     out["reference"] = out["rel_time"] == reference if reference is not None else False
     return out.sort_values("rel_time").reset_index(drop=True)
+
+
+def es_frame_from_table(
+    rel: list[int], terms: list[str], table: pd.DataFrame, reference: int | None
+) -> pd.DataFrame:
+    """Event-study plot table for ``terms`` (one per ``rel`` period) read from a tidy table.
+
+    Uses the table's own confidence intervals (e.g. t-based from the fit), not normal ones.
+    """
+    t = table.set_index("term")
+    es = es_frame(
+        rel,
+        [t.loc[n, "estimate"] for n in terms],
+        [t.loc[n, "std_error"] for n in terms],
+        reference,
+    )
+    for n, k in zip(terms, rel, strict=True):
+        es.loc[es["rel_time"] == k, ["ci_low", "ci_high"]] = t.loc[
+            n, ["ci_low", "ci_high"]
+        ].to_numpy(dtype=float)
+    return es
