@@ -16,8 +16,9 @@ per-row residuals). Small-sample corrections follow pyfixest's defaults exactly
 (``ssc(k_adj=True, k_fixef="nonnested", G_adj=True)``): fixed effects nested in the cluster
 variable are not counted in ``k``; CRV inference uses ``t(G - 1)``, HC1/iid ``t(N - k)``.
 
-The solve stage is array-module agnostic: pass ``xp=cupy`` (or ``jax.numpy``) to run it on a GPU;
-block preparation always runs in numpy (the demeaner is pyfixest's compiled CPU code).
+The solve stage is array-module agnostic: pass ``xp=cupy`` to run it on a GPU (any module with
+numpy's API and in-place item assignment); block preparation always runs in numpy (the demeaner
+is pyfixest's compiled CPU code).
 """
 
 from __future__ import annotations
@@ -279,7 +280,7 @@ def solve_specs(
         ``"iid"``, ``"hc1"``, ``"crv1"`` or ``"wild"`` (wild reports the CRV1 standard error; its
         p-value comes from :func:`wild_pvalues`).
     xp
-        Array module for the solves (numpy, cupy, jax.numpy).
+        Array module for the solves (numpy or cupy).
     """
     y = np.asarray(y, dtype=np.int64)
     xs = np.asarray(xs, dtype=np.int64)
@@ -301,6 +302,11 @@ def solve_specs(
     return BatchResult(est, se, t, np.full(m, df_t), ok, problems)
 
 
+def _as_index(a: np.ndarray, xp: Any) -> Any:
+    """Index arrays on the array module's device (CuPy wants its own arrays)."""
+    return a if xp is np else xp.asarray(a)
+
+
 def _to_np(a: Any) -> np.ndarray:
     if hasattr(a, "get"):  # cupy
         return a.get()
@@ -312,6 +318,7 @@ def _solve_ok(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (m, k) and the unscaled variance of coefficient 0 (m,)."""
     gram = xp.asarray(block.gram)
+    y, xs = _as_index(y, xp), _as_index(xs, xp)
     xx = gram[xs[:, :, None], xs[:, None, :]]  # m,k,k
     xy = gram[xs, y[:, None]]  # m,k
     inv = xp.linalg.inv(xx)
@@ -321,15 +328,22 @@ def _solve_ok(
         rss = gram[y, y] - xp.einsum("mi,mi->m", beta, xy)
         var = rss / (block.n_obs - 1) * inv[:, 0, 0]
     elif inference == "hc1":
+        # per-row scores via two GEMMs on the demeaned columns: h = Z a (a = row 0 of (X'X)^-1
+        # embedded in the p columns), u = Z c (c = e_y - b embedded); var = sum_i (h_i u_i)^2
         z = xp.asarray(block.z)
-        step = max(1, 20_000_000 // max(block.n_obs * xs.shape[1], 1))
+        n, p = block.z.shape
+        step = max(1, 4_000_000 // max(n, 1))
         parts = []
         for a in range(0, len(y), step):
             sl = slice(a, a + step)
-            xz = z[:, xs[sl]]  # n,m,k
-            u = z[:, y[sl]] - xp.einsum("nmk,mk->nm", xz, beta[sl])
-            h = xp.einsum("nmk,mk->nm", xz, a0[sl])  # a0' x_i
-            parts.append(xp.sum((h * u) ** 2, axis=0))
+            mc = len(y[sl])
+            cols = xp.arange(mc)[:, None]
+            emb_a = xp.zeros((p, mc))
+            emb_a[xs[sl], cols] = a0[sl]
+            emb_u = xp.zeros((p, mc))
+            emb_u[xs[sl], cols] = -beta[sl]
+            emb_u[y[sl], xp.arange(mc)] += 1.0
+            parts.append(xp.sum(((z @ emb_a) * (z @ emb_u)) ** 2, axis=0))
         var = xp.concatenate(parts)
     else:
         scores = cluster_scores(block, y, xs, beta, xp)  # m,G,k
@@ -343,6 +357,7 @@ def cluster_scores(block: Block, y: np.ndarray, xs: np.ndarray, beta: Any, xp: A
     if block.cluster_gram is None:
         raise ValueError("clustered inference needs a block prepared with a cluster variable")
     cg = xp.asarray(block.cluster_gram)
+    y, xs = _as_index(y, xp), _as_index(xs, xp)
     m, k = xs.shape
     g = cg.shape[0]
     step = max(1, 8_000_000 // max(g * k * k, 1))

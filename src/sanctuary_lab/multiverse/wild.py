@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sanctuary_lab.multiverse.kernel import Block, _to_np, cluster_scores
+from sanctuary_lab.multiverse.kernel import Block, _as_index, _to_np, cluster_scores
 
 WeightsType = Literal["rademacher", "webb"]
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -65,7 +65,7 @@ def wild_pvalues(
     v
         Bootstrap weights (G x B) from :func:`draw_weights`.
     xp
-        Array module (numpy, cupy, jax.numpy).
+        Array module (numpy or cupy).
     """
     y = np.asarray(y, dtype=np.int64)
     xs = np.asarray(xs, dtype=np.int64)
@@ -74,7 +74,7 @@ def wild_pvalues(
     m, k = xs.shape
     g, b = v.shape
     out = np.full(m, np.nan)
-    step = max(1, 16_000_000 // max(g * max(b, k * k), 1))
+    step = max(1, 4_000_000 // max(g * max(b, k * k), 1))
     for a in range(0, m, step):
         sl = slice(a, a + step)
         out[sl] = _pvalues_chunk(block, y[sl], xs[sl], v, xp)
@@ -88,6 +88,7 @@ def _pvalues_chunk(
     cg = xp.asarray(block.cluster_gram)
     vv = xp.asarray(v)
     m, k = xs.shape
+    y, xs = _as_index(y, xp), _as_index(xs, xp)
     inv = xp.linalg.inv(gram[xs[:, :, None], xs[:, None, :]])
     a0 = inv[:, 0, :]
     beta = xp.einsum("mij,mj->mi", inv, gram[xs, y[:, None]])
