@@ -201,6 +201,26 @@ def test_spec_curve_sorts_estimates_and_marks_each_choice() -> None:
     vl_convert.vegalite_to_vega(spec)
 
 
+def test_long_spec_curve_is_thinned_evenly_by_rank_keeping_both_ends() -> None:
+    table = multiverse_frame(3001)  # 3,000 estimated + 1 skipped
+    spec = charts.spec_curve_chart(table, max_points=200)
+    top, panel = spec["vconcat"]
+    top_rows = spec["datasets"][top["layer"][0]["data"]["name"]]
+    ranks = [r["rank"] for r in top_rows]
+    assert len(top_rows) == 200
+    assert ranks[0] == 1 and ranks[-1] == 3000  # smallest and largest estimate kept
+    assert all(b > a for a, b in zip(ranks, ranks[1:], strict=False))
+    full = sorted(table["estimate"].dropna())
+    assert top_rows[0]["estimate"] == full[0] and top_rows[-1]["estimate"] == full[-1]
+    assert (
+        "200 of 3,000 shown" in top["title"]["text"]
+        if isinstance(top["title"], dict)
+        else ("200 of 3,000 shown" in top["title"])
+    )
+    assert len(spec["datasets"][panel["data"]["name"]]) == 200 * 3
+    vl_convert.vegalite_to_vega(spec)
+
+
 def test_bad_topology_is_one_line_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="TopoJSON not found"):
         maps.load_topology(tmp_path)
@@ -285,6 +305,15 @@ def test_report_on_real_warehouse(warehouse: Path, tmp_path: Path) -> None:
     assert len(summary["figures"]) == 2 * len(summary["charts"])
     data_page = (out / "data.html").read_text(encoding="utf-8")
     assert "sha256" in data_page and "How to rebuild" in data_page
+    # every bundled study that declares a [multiverse] gets a page with its specification curve
+    from sanctuary_lab.studies.spec import bundled_study_paths, parse_study
+
+    with_curve = [s.id for s in map(parse_study, bundled_study_paths()) if s.has_multiverse]
+    assert with_curve
+    for sid in with_curve:
+        assert f"{sid}-specification-curve".replace("_", "-") in summary["charts"]
+        curve = pd.read_csv(out / "multiverse" / f"{sid}.csv")
+        assert len(curve) > 1000 and curve["estimate"].notna().any()
     prov = pd.read_csv(out / "provenance.csv")
     assert prov["sha256"].str.len().eq(64).all() and len(prov) > 10
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from sanctuary_lab.designs.result import Result
@@ -164,7 +165,10 @@ def coefficient_chart(rows: pd.DataFrame, title: str = "") -> dict[str, Any]:
 
 
 def spec_curve_chart(
-    table: pd.DataFrame, choices: list[str] | None = None, title: str = ""
+    table: pd.DataFrame,
+    choices: list[str] | None = None,
+    title: str = "",
+    max_points: int = 1000,
 ) -> dict[str, Any]:
     """Specification curve: estimates sorted with a CI band, over a panel marking each choice.
 
@@ -176,6 +180,10 @@ def spec_curve_chart(
     choices
         Choice columns; default every non-number column with more than one value. Rows with a
         non-empty ``skipped`` reason are left out.
+    max_points
+        Largest number of specifications drawn. A longer curve is thinned to ``max_points``
+        specifications evenly spaced by rank (always keeping the smallest and largest estimate);
+        ranks stay those of the full curve, so the shape is kept, and the title says so.
     """
     need = ["estimate", "ci_low", "ci_high"]
     missing = [c for c in need if c not in table.columns]
@@ -190,6 +198,11 @@ def spec_curve_chart(
         df[c] = pd.to_numeric(df[c], errors="coerce")
     df = df.dropna(subset=["estimate"]).sort_values("estimate").reset_index(drop=True)
     df["rank"] = range(1, len(df) + 1)
+    n_total = len(df)
+    if n_total > max_points:
+        picks = np.unique(np.linspace(0, n_total - 1, max_points).round().astype(int))
+        df = df.iloc[picks].reset_index(drop=True)
+        title = f"{title} ({len(df):,} of {n_total:,} shown, evenly spaced by rank)".strip()
     excl = (df["ci_low"] > 0) | (df["ci_high"] < 0)
     df["interval"] = excl.map({True: "95% CI excludes 0", False: "95% CI includes 0"})
     keep = ["rank", "estimate", "ci_low", "ci_high", "interval"]
@@ -239,7 +252,9 @@ def spec_curve_chart(
         )
         .properties(width=_CONCAT_WIDTH, height=16 * n_levels)
     )
-    return _spec(alt.vconcat(top, panel, spacing=8).resolve_scale(x="shared"))
+    # bounded by max_points x len(choices) rows, above Altair's default 5,000-row guard
+    with alt.data_transformers.disable_max_rows():
+        return _spec(alt.vconcat(top, panel, spacing=8).resolve_scale(x="shared"))
 
 
 def verdict_chart(verdicts: pd.Series) -> dict[str, Any]:

@@ -46,6 +46,25 @@ def _run_multiverses(
         data.multiverse_summary[sid] = res.summary()
 
 
+def _multiverse_page_run(study: Any) -> Any:
+    """A StudyRun with no single-fit results, so a multiverse-only study gets its own page."""
+    from sanctuary_lab.studies.model import StudyRun
+
+    return StudyRun(
+        study_id=study.id,
+        title=study.title,
+        citation=study.citation,
+        design="multiverse (specification curve)",
+        sample={
+            "description": study.summary,
+            "identifies": study.identifies,
+            "cannot identify": study.cannot_identify,
+        },
+        published=list(study.published),
+        caveats=list(study.caveats),
+    )
+
+
 def collect(warehouse: Path, raw_dir: Path | None, console: Any, n_perm: int = 0) -> Any:
     """Run every study and claim check with a progress bar; return the filled ReportData."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -57,6 +76,7 @@ def collect(warehouse: Path, raw_dir: Path | None, console: Any, n_perm: int = 0
 
     data = warehouse_report_data(warehouse, raw_dir)
     studies = []
+    multiverse_only = []
     for path in bundled_study_paths():
         try:
             study = parse_study(path)
@@ -65,7 +85,10 @@ def collect(warehouse: Path, raw_dir: Path | None, console: Any, n_perm: int = 0
             continue
         if study.analyses or study.descriptive:
             studies.append(study)
+        elif study.has_multiverse:
+            multiverse_only.append(study)
     studies.sort(key=lambda s: s.id)
+    multiverse_only.sort(key=lambda s: s.id)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -97,7 +120,9 @@ def collect(warehouse: Path, raw_dir: Path | None, console: Any, n_perm: int = 0
             data.checks = api.check_claims(warehouse, runs=runs)
         except SanctuaryLabError as exc:
             data.run_errors["claims"] = f"claims could not be checked: {exc}"
-        multiverse_ids = [s.id for s in studies if s.has_multiverse]
+        # a study file that only declares a [multiverse] still gets a page for its curve
+        data.runs.extend(_multiverse_page_run(s) for s in multiverse_only)
+        multiverse_ids = sorted(s.id for s in [*studies, *multiverse_only] if s.has_multiverse)
         if multiverse_ids:
 
             def mv_step(msg: str, done: int, total: int) -> None:

@@ -216,9 +216,12 @@ def _study_view(
             charts.spec_curve_chart(mv, title=f"{len(mv)} specifications"),
             "spec-curve",
         )
+        (sink.out / "multiverse").mkdir(parents=True, exist_ok=True)
+        mv.to_csv(sink.out / "multiverse" / f"{sid}.csv", index=False)
         spec_note = (
             f"{len(mv)} specifications, sorted by estimate; the lower panel marks the choices "
-            "that define each one. Specifications that could not be estimated are left out."
+            "that define each one. Specifications that could not be estimated are left out "
+            "(their reasons are in the full table)."
         )
         summary = data.multiverse_summary.get(sid)
         if summary:
@@ -248,6 +251,7 @@ def _study_view(
         "coef_charts": coef_charts,
         "spec_curve": spec_curve,
         "spec_curve_note": spec_note,
+        "spec_csv": f"multiverse/{sid}.csv" if spec_curve else "",
         "spec_stats": spec_stats,
         "descriptive": descriptive,
         "caveats": list(run.caveats),
