@@ -115,6 +115,9 @@ def compare(
     m = ok.merge(ref, on="spec_id", suffixes=("", "_pf"))
     db = float((m["estimate"] - m["estimate_pf"]).abs().max())
     ds = float((m["std_error"] - m["std_error_pf"]).abs().max())
+    if ds > 1e-8 or db > 1e-8:
+        worst = m.loc[(m["std_error"] - m["std_error_pf"]).abs().idxmax()]
+        print("largest difference at:", worst.to_dict())
     per_eng, per_pf = t_eng / n, t_pf / len(ok)
     print(
         f"ratio    : {per_pf / per_eng:8.1f}x faster per spec; max |diff| estimate {db:.2e}, std error {ds:.2e}"
