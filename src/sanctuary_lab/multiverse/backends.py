@@ -125,7 +125,7 @@ class GpuBackend:
     def map(
         self, fn: Callable[[Any], Any], items: Iterable[Any], linear: bool = False
     ) -> Iterator[Any]:
-        f = partial(fn, xp=self.xp) if linear else fn
+        f: Callable[[Any], Any] = partial(fn, xp=self.xp) if linear else fn  # type: ignore[call-arg]
         return iter([f(i) for i in items])
 
     def close(self) -> None:

@@ -61,7 +61,7 @@ class DesignTask:
 
 
 def _row(spec_id: int, **kw: Any) -> dict[str, Any]:
-    row = dict.fromkeys(RESULT_COLUMNS, np.nan)
+    row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS, np.nan)
     row["skipped"] = ""
     row.update(kw)
     row["spec_id"] = spec_id
@@ -103,8 +103,12 @@ def run_linear_task(task: LinearTask, xp: Any = np) -> list[dict[str, Any]]:
         if inference == "wild" and res.ok.any():
             if v is None:
                 v = draw_weights(
-                    block.n_clusters or 0, task.draws, task.weights_type, task.seed, task.key
-                )  # type: ignore[arg-type]
+                    block.n_clusters or 0,
+                    task.draws,
+                    task.weights_type,  # type: ignore[arg-type]
+                    task.seed,
+                    task.key,
+                )
             okx = np.flatnonzero(res.ok)
             p[okx] = wild_pvalues(block, y[okx], xs[okx], v, xp=xp)
         crit = stats.t.ppf(0.975, res.df_t)

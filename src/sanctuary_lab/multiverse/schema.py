@@ -409,7 +409,7 @@ def parse_multiverse(
 
     def num(key: str, typ: type, default: Any, lo: float) -> Any:
         v = mv.get(key, default)
-        if not isinstance(v, typ) or isinstance(v, bool) or v < lo:
+        if not isinstance(v, typ) or isinstance(v, bool) or v < lo:  # type: ignore[operator]
             raise _err(where, key, f"must be a {typ.__name__} >= {lo}, got {v!r}")
         return v
 
