@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sanctuary_lab.designs._pyfixest import feols
 from sanctuary_lab.errors import SpecError
 from sanctuary_lab.multiverse.api import run_multiverse_frame
 from sanctuary_lab.multiverse.backends import LocalBackend
@@ -78,7 +79,7 @@ def _run(doc: dict, df: pd.DataFrame, **kw):
 
 @pytest.mark.parametrize("cluster", ["unit", "region"])
 def test_kernel_matches_pyfixest_on_every_spec(cluster: str) -> None:
-    pf = pytest.importorskip("pyfixest")
+    pytest.importorskip("pyfixest")
     df = _panel()
     mv, res = _run(_doc(cluster=cluster), df)
     table = res.table
@@ -87,20 +88,27 @@ def test_kernel_matches_pyfixest_on_every_spec(cluster: str) -> None:
     names = {"log(y2)": "log_y2", "share>=.5": "share_d"}
     fe_part = {"unit+time": "|unit+year", "unit": "|unit", "none": ""}
     vcov = {"crv1": {"CRV1": cluster}, "hc1": "hetero", "iid": "iid"}
-    worst_b = worst_se = 0.0
+    worst_b = worst_se = worst_p = 0.0
     for r in table.itertuples():
         y = names.get(r.outcome, r.outcome)
         d = names.get(r.treatment, r.treatment)
         rhs = "+".join([d, *([] if r.covariates == "none" else r.covariates.split("+"))])
         w = None if r.weights == "none" else "pop"
-        fit = pf.feols(
+        # pyfixest via our wrapper: it fixes pyfixest 0.60's hash-seed-dependent nested-FE
+        # count (tests/test_pyfixest_compat.py), which would otherwise make this test flaky
+        fit = feols(
             f"{y}~{rhs}{fe_part[r.fixed_effects]}", frame, vcov=vcov[r.inference], weights=w
         )
         assert r.n_obs == fit._N
         worst_b = max(worst_b, abs(fit.coef()[d] - r.estimate))
         worst_se = max(worst_se, abs(fit.se()[d] - r.std_error))
-        assert abs(fit.pvalue()[d] - r.p_value) < 1e-8
-    assert worst_b < 1e-8 and worst_se < 1e-8
+        worst_p = max(worst_p, abs(fit.pvalue()[d] - r.p_value))
+    assert worst_b < 1e-8
+    # SEs and p-values carry the ~1e-10 relative differences left by the alternating-projection
+    # demeaner, whose iterations depend on the order pyfixest sweeps the fixed effects (an order
+    # that follows the process's hash seed); p-values amplify them further by |dp/dt|. A wrong
+    # small-sample factor or degrees of freedom moves them by more than 1e-4.
+    assert worst_se < 5e-8 and worst_p < 1e-7
 
 
 def test_wild_bootstrap_matches_wildboottest_given_the_same_draws() -> None:

@@ -17,9 +17,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyfixest as pf
 
 from sanctuary_lab.designs._common import n_clusters, pyfixest_vcov, tidy_from_pyfixest
+from sanctuary_lab.designs._pyfixest import feols
 from sanctuary_lab.designs.result import Result
 from sanctuary_lab.designs.staggered_prep import (
     REL,
@@ -145,7 +145,7 @@ class EventStudySpec:
         est = pd.concat([df, dummies], axis=1)
         rhs = " + ".join([*dummies.columns, *self.covariates])
         formula = f"{self.outcome} ~ {rhs} | {self.unit} + {self.time}"
-        fit = pf.feols(
+        fit = feols(
             formula,
             data=est,
             vcov=pyfixest_vcov(self.inference, cluster),

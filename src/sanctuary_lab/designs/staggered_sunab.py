@@ -17,10 +17,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyfixest as pf
 from scipy import stats
 
 from sanctuary_lab.designs._common import n_clusters, pyfixest_vcov
+from sanctuary_lab.designs._pyfixest import feols
 from sanctuary_lab.designs.event_study import fit_df
 from sanctuary_lab.designs.result import TIDY_COLUMNS, Result
 from sanctuary_lab.designs.staggered_prep import (
@@ -140,7 +140,7 @@ class SunAbrahamSpec:
         with warnings.catch_warnings():
             # collinear cells are reported below in metadata["warnings"]
             warnings.filterwarnings("ignore", message=r"(?s).*multicollinearity")
-            fit = pf.feols(
+            fit = feols(
                 formula,
                 data=est,
                 vcov=pyfixest_vcov(self.inference, cluster),

@@ -25,6 +25,7 @@ from sanctuary_lab.designs._common import (
     require_columns,
     tidy_from_pyfixest,
 )
+from sanctuary_lab.designs._pyfixest import feols, fepois
 from sanctuary_lab.designs.result import Result
 from sanctuary_lab.errors import SpecError
 from sanctuary_lab.inference.partial import absorb, cluster_codes, fe_codes
@@ -107,8 +108,8 @@ class LinearModel:
         ssc = pf.ssc(k_adj=True, k_fixef=self.ssc_fixef, G_adj=True, G_df="min")
         kwargs: dict[str, Any] = {"vcov": vcov, "weights": self.weights, "ssc": ssc}
         if self.family == "poisson":
-            return pf.fepois(self.formula, data, offset=self.offset, **kwargs)
-        return pf.feols(self.formula, data, fixef_tol=FIXEF_TOL, **kwargs)
+            return fepois(self.formula, data, offset=self.offset, **kwargs)
+        return feols(self.formula, data, fixef_tol=FIXEF_TOL, **kwargs)
 
     def infer(
         self,
