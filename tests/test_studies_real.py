@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cli_helpers import run_cli
 from sanctuary_lab.studies import api
 from sanctuary_lab.studies.claims import load_registry
 from sanctuary_lab.studies.model import StudyRun
@@ -171,20 +172,7 @@ def test_check_end_to_end(runs: dict[str, StudyRun], warehouse: Path) -> None:
     assert by_id["detainer_declines_rose_after_2013"].verdict != "untestable"
 
 
-def _cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    """Run the console-script entry point in-process; return (exit code, stdout, stderr)."""
-    from sanctuary_lab import cli
-
-    monkeypatch.setattr(sys, "argv", ["sanctuary-lab", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+_cli = run_cli
 
 
 def test_cli_run_and_adhoc_json(

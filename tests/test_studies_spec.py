@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cli_helpers import run_cli
 from sanctuary_lab.designs import registry
 from sanctuary_lab.designs.result import Result
 from sanctuary_lab.errors import InputError, SpecError
@@ -371,20 +372,7 @@ def test_adoption_file_validation(tmp_path: Path) -> None:
     assert (facts["source"].str.len() > 0).all()
 
 
-def _cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    """Run the console-script entry point in-process; return (exit code, stdout, stderr)."""
-    from sanctuary_lab import cli
-
-    monkeypatch.setattr(sys, "argv", ["sanctuary-lab", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+_cli = run_cli
 
 
 def test_cli_studies_json_and_bad_arguments_exit_2(
