@@ -45,7 +45,7 @@ def _safe(name: str) -> str:
 def pyfixest_loop(mv: MultiverseSpec, frame: pd.DataFrame, table: pd.DataFrame, wild: str = "",
                   draws: int = 999) -> tuple[float, pd.DataFrame]:  # fmt: skip
     """Fit every row of ``table`` with pyfixest; returns seconds and (estimate, se, p) per spec."""
-    import pyfixest as pf
+    from sanctuary_lab.designs._pyfixest import feols
 
     df = frame.rename(columns={c: _safe(c) for c in frame.columns})
     by_label = {d: {c.label: c.value for c in mv.dimensions[d]} for d in DIMENSIONS}
@@ -64,9 +64,8 @@ def pyfixest_loop(mv: MultiverseSpec, frame: pd.DataFrame, table: pd.DataFrame, 
             unit=mv.unit, time=mv.time
         )
         inf = "crv1" if r.inference == "wild" else r.inference
-        fit = pf.feols(
-            fml, sub, vcov=VCOV[inf](mv.cluster), weights=None if w is None else _safe(w)
-        )
+        # our thin wrapper: pyfixest 0.60's nested-FE count depends on the hash seed otherwise
+        fit = feols(fml, sub, vcov=VCOV[inf](mv.cluster), weights=None if w is None else _safe(w))
         p = float(fit.pvalue()[d])
         if wild == "pyfixest":
             p = float(fit.wildboottest(param=d, reps=draws, seed=1)["Pr(>|t|)"])
