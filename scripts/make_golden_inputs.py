@@ -1,6 +1,9 @@
 """Extract the exact input rows of the reference (golden) comparisons from the raw files.
 
-Writes, under ``tests/golden/``:
+Writes, under ``build/golden_inputs/`` (git-ignored: the repository holds no copy of the data), the
+two CSV inputs read by the R and statsmodels reference scripts, and records their SHA-256 in the
+committed ``tests/golden/inputs.sha256``; the reference tests rebuild the same rows from the raw
+folder with these functions and check the hashes before comparing estimates:
 
 * ``twfe_state_panel.csv`` — FBI estimated state totals (``state_ucr_classdata``), 50 states + DC,
   1970-2015: violent and property crime per 100k, log population and a binary
@@ -23,7 +26,9 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "tests" / "golden"
+OUT = ROOT / "build" / "golden_inputs"
+HASHES = ROOT / "tests" / "golden" / "inputs.sha256"
+INPUTS = {"twfe_state_panel.csv": "state_panel", "cs_county.csv": "county_cross_section"}
 
 
 def state_panel(raw: Path) -> pd.DataFrame:
@@ -74,11 +79,22 @@ def county_cross_section(raw: Path) -> pd.DataFrame:
     return out.sort_values("fips").reset_index(drop=True)
 
 
+def to_csv_text(df: pd.DataFrame) -> str:
+    """The exact CSV text the reference scripts read (floats round-trip with %.17g)."""
+    return df.to_csv(index=False, float_format="%.17g", lineterminator="\n")
+
+
 def main() -> None:
+    import hashlib
+
     raw = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data" / "raw"
     OUT.mkdir(parents=True, exist_ok=True)
-    state_panel(raw).to_csv(OUT / "twfe_state_panel.csv", index=False, float_format="%.17g")
-    county_cross_section(raw).to_csv(OUT / "cs_county.csv", index=False, float_format="%.17g")
+    lines = []
+    for name, func in INPUTS.items():
+        text = to_csv_text(globals()[func](raw))
+        (OUT / name).write_text(text, encoding="utf-8")
+        lines.append(f"{hashlib.sha256(text.encode()).hexdigest()}  {name}")
+    HASHES.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

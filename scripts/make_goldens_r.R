@@ -1,5 +1,5 @@
 # Reference estimates from R (plm + sandwich) for tests/test_reference_goldens.py.
-# Inputs: tests/golden/twfe_state_panel.csv, tests/golden/cs_county.csv (scripts/make_golden_inputs.py).
+# Inputs: build/golden_inputs/twfe_state_panel.csv, build/golden_inputs/cs_county.csv (scripts/make_golden_inputs.py).
 # Output: tests/golden/r_reference.csv with one row per (model, term):
 #   estimate; se_hc1_within / se_crv1_within  : plm within estimator, vcovHC(method="white1",
 #                                               type="HC1") and vcovHC(cluster="group", type="sss"),
@@ -11,8 +11,9 @@
 suppressPackageStartupMessages({ library(plm); library(sandwich) })
 
 gold <- file.path("tests", "golden")
-panel <- read.csv(file.path(gold, "twfe_state_panel.csv"), stringsAsFactors = FALSE)
-cs <- read.csv(file.path(gold, "cs_county.csv"), stringsAsFactors = FALSE,
+inputs <- file.path("build", "golden_inputs")
+panel <- read.csv(file.path(inputs, "twfe_state_panel.csv"), stringsAsFactors = FALSE)
+cs <- read.csv(file.path(inputs, "cs_county.csv"), stringsAsFactors = FALSE,
                colClasses = c(fips = "character"))
 
 se <- function(v, terms) sqrt(diag(v))[terms]

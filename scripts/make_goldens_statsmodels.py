@@ -15,6 +15,7 @@ import statsmodels
 import statsmodels.formula.api as smf
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "golden"
+INPUTS = Path(__file__).resolve().parents[1] / "build" / "golden_inputs"
 CONTROLS = "unemployment + income_pc_k + log_pop"
 
 
@@ -37,8 +38,8 @@ def fit(name, formula, data, terms, weights=None):
 
 
 def main() -> None:
-    panel = pd.read_csv(GOLD / "twfe_state_panel.csv")
-    cs = pd.read_csv(GOLD / "cs_county.csv", dtype={"fips": str})
+    panel = pd.read_csv(INPUTS / "twfe_state_panel.csv")
+    cs = pd.read_csv(INPUTS / "cs_county.csv", dtype={"fips": str})
     cs["hisp_high"] = cs["hisp_high"].astype(float)
     terms = ["log_pop", "pop_above_own_median"]
     fe = "log_pop + pop_above_own_median + C(state) + C(year)"
