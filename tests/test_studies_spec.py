@@ -268,7 +268,39 @@ BAD = [
         "[study]\ntitle='x'\ncitation='y'\n[[descriptive]]\nname='a'\nbuilder='cited_facts'\n[[published]]\nquantity='q'\nvalue='big'\n",
         "published[0].value",
     ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[[descriptive]]\nname='a'\nbuilder='cited_facts'\n[comparison.theirs]\nunit='county'\n",
+        "comparison.theirs",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[[descriptive]]\nname='a'\nbuilder='cited_facts'\n[comparison.published]\nyears=[2015, 2010]\n",
+        "comparison.published.years",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[[descriptive]]\nname='a'\nbuilder='cited_facts'\n[comparison.published]\nn_units=-3\n",
+        "comparison.published.n_units",
+    ),
+    (
+        "[study]\ntitle='x'\ncitation='y'\n[[descriptive]]\nname='a'\nbuilder='cited_facts'\n[comparison.ours]\ncolour='red'\n",
+        "comparison.ours.colour",
+    ),
 ]
+
+
+def test_comparison_section_is_parsed(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "[study]\ntitle='x'\ncitation='y'\n[[descriptive]]\nname='a'\nbuilder='cited_facts'\n"
+        "[comparison.published]\nunit='county'\nyears=[2004, 2012]\nn_units=2985\n"
+        "[comparison.ours]\nunit='state'\n",
+    )
+    study = parse_study(path)
+    assert study.comparison["published"] == {
+        "unit": "county",
+        "years": [2004, 2012],
+        "n_units": 2985,
+    }
+    assert study.comparison["ours"] == {"unit": "state"}
 
 
 @pytest.mark.parametrize(("text", "key"), BAD)

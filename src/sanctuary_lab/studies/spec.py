@@ -85,6 +85,7 @@ STUDY_SECTIONS = frozenset(
         "sensitivity",
         "descriptive",
         "published",
+        "comparison",
         "multiverse",
     }
 )
@@ -96,6 +97,23 @@ _SENSITIVITY_KEYS = frozenset({"parameter", "values", "analyses", "notes"})
 _DESCRIPTIVE_KEYS = frozenset({"name", "builder", "options", "notes"})
 _PUBLISHED_KEYS = frozenset(
     {"quantity", "value", "unit", "source", "result", "term", "n", "notes", "scale"}
+)
+# ``[comparison.published]`` describes the published study, ``[comparison.ours]`` what this study
+# file tests; the verdict's comparability grade is derived from the differences.
+COMPARISON_SIDES = ("published", "ours")
+COMPARISON_KEYS = frozenset(
+    {
+        "unit",  # unit of analysis, e.g. "county", "city (police agency)", "state"
+        "geography",  # e.g. "United States", "North Carolina"
+        "years",  # [first, last] outcome years
+        "treatment",  # treatment definition in words
+        "outcome",  # outcome definition in words (say "arrests" for arrest outcomes)
+        "design",  # e.g. "cross-section with controls", "staggered DiD"
+        "data",  # data source(s)
+        "n_units",  # number of units (published side; ours is computed at run time)
+        "n_treated",  # number of treated units
+        "notes",
+    }
 )
 
 
@@ -164,6 +182,7 @@ class Study:
     descriptive: list[Descriptive]
     published: list[dict[str, Any]]
     raw: dict[str, Any]
+    comparison: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def has_multiverse(self) -> bool:
@@ -277,6 +296,43 @@ def _array_of_tables(doc: dict[str, Any], key: str, path: Path) -> list[dict[str
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise _err(path, key, f"must be an array of tables ([[{key}]])")
     return value
+
+
+def _parse_comparison(doc: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
+    """``[comparison.published]`` / ``[comparison.ours]``: declared study metadata (see
+    ``COMPARISON_KEYS``); ``years`` is ``[first, last]``, ``n_*`` are non-negative integers."""
+    comp = _table(doc, "comparison", path)
+    out: dict[str, dict[str, Any]] = {}
+    for side in sorted(comp):
+        if side not in COMPARISON_SIDES:
+            raise _err(
+                path, f"comparison.{side}", f"unknown key; allowed keys: {list(COMPARISON_SIDES)}"
+            )
+        entry = comp[side]
+        if not isinstance(entry, dict):
+            raise _err(path, f"comparison.{side}", "must be a table")
+        _unknown(entry, COMPARISON_KEYS, path, f"comparison.{side}.")
+        years = entry.get("years")
+        if years is not None and not (
+            isinstance(years, list)
+            and len(years) == 2
+            and all(isinstance(y, int) and not isinstance(y, bool) for y in years)
+            and years[0] <= years[1]
+        ):
+            raise _err(
+                path, f"comparison.{side}.years", f"must be [first, last] years, got {years!r}"
+            )
+        for key in ("n_units", "n_treated"):
+            v = entry.get(key)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+                raise _err(
+                    path, f"comparison.{side}.{key}", f"must be a non-negative integer, got {v!r}"
+                )
+        for key in ("unit", "geography", "treatment", "outcome", "design", "data", "notes"):
+            if key in entry and not isinstance(entry[key], str):
+                raise _err(path, f"comparison.{side}.{key}", "must be a string")
+        out[side] = dict(entry)
+    return out
 
 
 def _unknown(entry: dict[str, Any], allowed: frozenset[str], path: Path, prefix: str) -> None:
@@ -413,6 +469,8 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
             raise _err(path, f"{prefix}options", "must be an inline table")
         descriptive.append(Descriptive(name, builder, options, str(e.get("notes", ""))))
 
+    comparison = _parse_comparison(doc, path)
+
     published = _array_of_tables(doc, "published", path)
     for i, e in enumerate(published):
         prefix = f"published[{i}]."
@@ -446,6 +504,7 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
         descriptive=descriptive,
         published=published,
         raw=doc,
+        comparison=comparison,
     )
     expanded = study.expanded_analyses()
     labels = [label for label, _, _ in expanded]
