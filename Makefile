@@ -16,10 +16,10 @@ help: ## List the targets
 $(BIN)/sanctuary-lab: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,reference]'
 	@touch $@
 
-setup: $(BIN)/sanctuary-lab ## Create .venv and install the pinned package + dev tools
+setup: $(BIN)/sanctuary-lab ## Create .venv and install the pinned package + dev tools + reference implementations
 
 browser-deps: ## Install Debian chromium + chromedriver for the browser tests (needs root or sudo)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || bash scripts/install_browser.sh
