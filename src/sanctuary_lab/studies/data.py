@@ -183,6 +183,11 @@ def covariates(con: duckdb.DuckDBPyConnection, vintage: str, columns: list[str])
 def frames() -> dict[str, Callable[..., Frame]]:
     """Analysis-frame builders by name (the builder modules import the helpers above)."""
     from sanctuary_lab.studies.frames_county import county_cross_section, county_panel_287g
+    from sanctuary_lab.studies.frames_economic import (
+        county_acs_long_difference,
+        county_population_panel,
+        county_unemployment_panel,
+    )
     from sanctuary_lab.studies.frames_panel import (
         aor_immigrant_panel,
         city_panel,
@@ -197,6 +202,9 @@ def frames() -> dict[str, Callable[..., Frame]]:
         "city_panel": city_panel,
         "state_immigrant_panel": state_immigrant_panel,
         "aor_immigrant_panel": aor_immigrant_panel,
+        "county_unemployment_panel": county_unemployment_panel,
+        "county_population_panel": county_population_panel,
+        "county_acs_long_difference": county_acs_long_difference,
     }
 
 
