@@ -363,10 +363,11 @@ def county_acs_long_difference(
     estimates that share survey years are not independent periods.
 
     Treatment: with ``"287g"``, treated = first covered after the pre window ends and no later
-    than the post period's year; counties covered during the pre window, or later within the
-    post window, are dropped (their exposure straddles the periods); untreated = not covered by
-    the end of the post window. With ``"detainer_declines"``, ``adoption_year`` must fall after
-    the pre window and no later than the post period's year.
+    than the post window's middle year; counties covered during the pre window, or later within
+    the post window, are dropped (their exposure straddles the periods); untreated = not covered
+    by the end of the post window. With ``"detainer_declines"``, ``adoption_year`` must fall
+    after the pre window and no later than the post window's middle year. The dating rule
+    changes the stated years only, never the sample.
     """
     pre = ACS_VINTAGES.get(pre_vintage)
     post = ACS_VINTAGES.get(post_vintage)
@@ -383,6 +384,9 @@ def county_acs_long_difference(
             "non-overlapping vintages"
         )
     t_pre, t_post = vintage_year(pre_vintage, year_rule), vintage_year(post_vintage, year_rule)
+    # treatment windows use the post window's middle year whatever the dating rule, so the rule
+    # changes only the stated dates, never the sample
+    mid_post = vintage_year(post_vintage, "mid")
     cov = _read(
         con,
         "county_covariates",
@@ -413,29 +417,30 @@ def county_acs_long_difference(
         first = cohorts_287g(con)
         counties = nchs_classes(con)[["fips"]]
         c = counties["fips"].map(first).fillna(0).astype(int)
-        straddle = ((c > 0) & (c <= pre[1])) | ((c > t_post) & (c <= post[1]))
-        units = counties.assign(cohort=np.where((c > pre[1]) & (c <= t_post), t_post, 0))
+        straddle = ((c > 0) & (c <= pre[1])) | ((c > mid_post) & (c <= post[1]))
+        units = counties.assign(cohort=np.where((c > pre[1]) & (c <= mid_post), t_post, 0))
         units = units.loc[~straddle.to_numpy()]
         meta: dict[str, Any] = {
             "treatment": "287(g) agreement signed between the two ACS windows",
             "rule": (
                 f"treated = first 287(g) year (county_year_287g.{COHORT_287G_COLUMN}) in "
-                f"{pre[1] + 1}-{t_post}; untreated = not covered by {post[1]}; counties covered "
-                f"by {pre[1]} or in {t_post + 1}-{post[1]} are dropped"
+                f"{pre[1] + 1}-{mid_post}; untreated = not covered by {post[1]}; counties covered "
+                f"by {pre[1]} or in {mid_post + 1}-{post[1]} are dropped"
             ),
             "dropped": {"counties_exposure_straddles_periods": int(straddle.sum())},
         }
     else:
-        if not pre[1] < adoption_year <= t_post:
+        if not pre[1] < adoption_year <= mid_post:
             raise SpecError(
                 f"county_acs_long_difference: adoption_year {adoption_year} must fall after the "
-                f"pre window ({pre[1]}) and no later than the post period's year ({t_post})"
+                f"pre window ({pre[1]}) and no later than the post window's middle year "
+                f"({mid_post})"
             )
         units, meta = _treatment(
             con,
             treatment,
-            first_year=t_pre,
-            last_year=t_post,
+            first_year=pre[1],
+            last_year=mid_post,
             adoption_year=adoption_year,
             min_detainers=min_detainers,
             decline_threshold=decline_threshold,
