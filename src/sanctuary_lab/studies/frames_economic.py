@@ -203,6 +203,10 @@ def _finish(
             "outcomes": outcomes,
         }
     )
+    flow = {"counties in the panel": int(len(units)), "treated counties": meta["n_treated"]}
+    flow.update({f"treated, cohort {k}": v for k, v in meta["cohort_sizes"].items()})
+    flow.update({f"treated, {k}": v for k, v in meta["treated_by_nchs_group"].items()})
+    meta["sample_flow"] = flow
     return Frame(df, meta)
 
 
