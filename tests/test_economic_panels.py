@@ -382,3 +382,8 @@ def test_economic_studies_run_with_pretrends_and_nchs_groups(warehouse: Path) ->
         tidy = run.results[main].tidy()
         row = tidy.loc[tidy["term"] == term].iloc[0]
         assert math.isfinite(row["estimate"]) and row["ci_low"] <= row["estimate"] <= row["ci_high"]
+
+
+def test_county_series_missing_warehouse(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="warehouse not found"):
+        county_series(tmp_path / "none.duckdb", "06037")

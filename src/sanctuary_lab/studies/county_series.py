@@ -59,13 +59,13 @@ def county_series(
     if not _FIPS.fullmatch(fips):
         raise SpecError(f"fips must be a 5-digit county code, got {fips!r}")
     own = not isinstance(warehouse, duckdb.DuckDBPyConnection)
-    if own:
+    if isinstance(warehouse, duckdb.DuckDBPyConnection):
+        con = warehouse
+    else:
         path = Path(warehouse)
         if not path.is_file():
             raise SpecError(f"{path}: warehouse not found; build it with `sanctuary-lab build`")
         con = duckdb.connect(str(path), read_only=True)
-    else:
-        con = warehouse
     try:
         return _series(con, fips)
     finally:
