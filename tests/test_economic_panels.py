@@ -149,6 +149,10 @@ def test_unemployment_panel_287g(con: duckdb.DuckDBPyConnection) -> None:
     assert f.meta["cohort_sizes"] == {"2009": 1, "2016": 1}
     assert f.meta["treated_by_nchs_group"] == {"medium_small_metro": 1, "nonmetro": 1}
     assert set(df["nchs_group"]) == {"large_metro", "medium_small_metro", "nonmetro"}
+    x = df.loc[df["fips"] == "01007"].set_index("year")
+    assert (x["nonmetro"] == 1).all() and x.loc[2015, "treated_x_nonmetro"] == 0
+    assert x.loc[2016, "treated_x_nonmetro"] == 1
+    assert (df.loc[df["fips"] == "01005", "treated_x_nonmetro"] == 0).all()  # metro, treated
     v = df.loc[(df["fips"] == "01005") & (df["year"] == 2010), "unemployment_rate"].item()
     assert v == pytest.approx(4 + 2 + 2010 / 1e3)
 
@@ -367,6 +371,8 @@ def test_economic_studies_run_with_pretrends_and_nchs_groups(warehouse: Path) ->
         assert study.comparison["published"]["n_treated"] == 602
         assert "beyond" in study.title.lower()
         labels = set(run.results)
+        if "sanctuary" in study_id:  # one adoption year: the small-county difference is tested
+            assert any(lab.endswith(":nonmetro_difference") for lab in labels)
         if study_id.endswith("_acs"):
             main = "d_median_household_income:long_difference"
             assert {f"d_poverty_rate:{g}" for g in ("large_metro", "nonmetro")} <= labels

@@ -23,7 +23,8 @@ Treatment timing (``treatment`` parameter of every builder):
   11 April 2014), stated in every frame's ``meta["rule"]``.
 
 Every frame carries ``nchs_class`` (NCHS 2013 urban-rural code, 1 = large central metro ...
-6 = noncore) and ``nchs_group`` (:data:`NCHS_GROUPS`) for heterogeneity fits.
+6 = noncore) and ``nchs_group`` (:data:`NCHS_GROUPS`) for heterogeneity fits, plus ``nonmetro``
+(classes 5-6) and ``treated_x_nonmetro`` for a direct test of a larger effect in small counties.
 """
 
 from __future__ import annotations
@@ -183,6 +184,7 @@ def _finish(
     """Add NCHS classes and the post indicator, count units, return the :class:`Frame`."""
     df = df.merge(nchs_classes(con), on="fips", how="left")
     df["treated"] = ((df["cohort"] > 0) & (df["year"] >= df["cohort"])).astype(int)
+    _interact(df)
     df["year"] = df["year"].astype(int)
     df = df.sort_values(["fips", "year"]).reset_index(drop=True)
     units = df.drop_duplicates("fips")
@@ -208,6 +210,12 @@ def _finish(
     flow.update({f"treated, {k}": v for k, v in meta["treated_by_nchs_group"].items()})
     meta["sample_flow"] = flow
     return Frame(df, meta)
+
+
+def _interact(df: pd.DataFrame) -> None:
+    """Add ``nonmetro`` (NCHS 5-6; missing when the class is) and ``treated_x_nonmetro``."""
+    df["nonmetro"] = (df["nchs_class"] >= 5).astype(float).where(df["nchs_class"].notna())
+    df["treated_x_nonmetro"] = df["treated"] * df["nonmetro"]
 
 
 def _balanced(df: pd.DataFrame, columns: list[str], n_years: int) -> tuple[pd.DataFrame, int]:
@@ -474,4 +482,5 @@ def county_acs_long_difference(
     )
     out.data = out.data.drop(columns="year")
     out.data["treated"] = (out.data["cohort"] > 0).astype(int)
+    _interact(out.data)
     return out
