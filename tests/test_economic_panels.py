@@ -177,6 +177,12 @@ def test_unemployment_panel_detainer_timing(con: duckdb.DuckDBPyConnection) -> N
         county_unemployment_panel(con, treatment="detainer_declines", adoption_year=2007)
     with pytest.raises(SpecError, match="treatment must be"):
         county_unemployment_panel(con, treatment="sanctuary")
+    with pytest.raises(SpecError, match="'first_year' must be an integer"):
+        county_unemployment_panel(con, first_year="2007")
+    with pytest.raises(SpecError, match="'decline_threshold' must be a number"):
+        county_unemployment_panel(con, treatment="detainer_declines", decline_threshold=2)
+    with pytest.raises(SpecError, match="'min_detainers' must be an integer"):
+        county_acs_long_difference(con, min_detainers=1.5)
 
 
 def test_population_panel_rates(con: duckdb.DuckDBPyConnection) -> None:

@@ -95,6 +95,16 @@ def _read(
     return con.execute(f'SELECT {cols} FROM "{table}" {where}', params or []).df()
 
 
+def _check_params(**params: Any) -> None:
+    """Study-file parameters must have the right types (a one-line error naming the key)."""
+    for key, value in params.items():
+        numeric = key == "decline_threshold"
+        ok = isinstance(value, (int, float) if numeric else int) and not isinstance(value, bool)
+        if not ok or (numeric and not 0 <= value < 1) or (key == "min_detainers" and value < 0):
+            want = "a number in [0, 1)" if numeric else "an integer"
+            raise SpecError(f"parameter {key!r} must be {want}, got {value!r}")
+
+
 def cohorts_287g(con: duckdb.DuckDBPyConnection) -> pd.Series:
     """First 287(g) year per county (index: 5-digit FIPS), from ``county_year_287g``.
 
@@ -126,6 +136,13 @@ def _treatment(
     decline_threshold: float,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Counties in the design (``fips, cohort``; 0 = not treated by ``last_year``) and metadata."""
+    _check_params(
+        first_year=first_year,
+        last_year=last_year,
+        adoption_year=adoption_year,
+        min_detainers=min_detainers,
+        decline_threshold=decline_threshold,
+    )
     counties = nchs_classes(con)[["fips"]]
     if treatment == "287g":
         first = cohorts_287g(con)
@@ -242,6 +259,7 @@ def county_unemployment_panel(
     Years after 2017 are refused: the usdata 2019 value is the ACS 2015-2019 rate for ages
     20-64 (a different measure; the table labels it LAUS). Counties missing any year are dropped.
     """
+    _check_params(first_year=first_year, last_year=last_year)
     lo, hi = LAUS_YEARS
     if not lo <= first_year < last_year <= hi:
         raise SpecError(
@@ -291,6 +309,7 @@ def county_population_panel(
     1 July t-1 to 30 June t). 2010 holds only April-June 2010 components, so the first outcome
     year is 2011. ``log_population`` is kept as a level.
     """
+    _check_params(first_year=first_year, last_year=last_year)
     if not 2011 <= first_year < last_year <= 2019:
         raise SpecError(
             "county_population_panel: years must satisfy 2011 <= first_year < last_year <= 2019 "
@@ -381,6 +400,10 @@ def county_acs_long_difference(
     after the pre window and no later than the post window's middle year. The dating rule
     changes the stated years only, never the sample.
     """
+    _check_params(adoption_year=adoption_year, min_detainers=min_detainers)
+    _check_params(decline_threshold=decline_threshold)
+    if not isinstance(pre_vintage, str) or not isinstance(post_vintage, str):
+        raise SpecError("parameters 'pre_vintage' and 'post_vintage' must be vintage labels")
     pre = ACS_VINTAGES.get(pre_vintage)
     post = ACS_VINTAGES.get(post_vintage)
     if pre is None or post is None:
