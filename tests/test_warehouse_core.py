@@ -187,3 +187,19 @@ def test_quality_checks_run_and_report_caveats(warehouse: Path) -> None:
     srcs = {c["source"] for c in q["caveats"]}
     assert {"county_crime_icpsr_2012", "census_county_facts_2014", "usdata_county_complete",
             "census_popest_county_2010_2019", "state_ucr_classdata"} <= srcs  # fmt: skip
+
+
+def test_county_unemployment_2019_is_labelled_acs_not_laus(con, raw_dir: Path) -> None:
+    """usdata's 2019 county unemployment rate is the ACS 2015-2019 rate (ages 20-64), not LAUS."""
+    import pandas as pd
+
+    acs = pd.read_csv(raw_dir / "usdata_county_complete" / "county_2019.csv", dtype={"fips": str})
+    acs["fips"] = acs["fips"].str.zfill(5)
+    rate = float(acs.loc[acs["fips"] == "04013", "unemployment_rate"].iloc[0])
+    row = one(con, "SELECT unemployment_rate, source FROM county_unemployment "
+                   "WHERE fips = '04013' AND year = 2019")  # fmt: skip
+    assert row[0] == pytest.approx(rate)
+    assert row[1] == "acs2015_2019_age20_64_via_usdata"
+    sources = {r[0] for r in con.execute(
+        "SELECT DISTINCT source FROM county_unemployment WHERE year BETWEEN 2007 AND 2017").fetchall()}  # fmt: skip
+    assert sources == {"bls_laus_via_usdata"}

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sanctuary_lab.sources.geo import STATES
@@ -136,9 +137,17 @@ def county_covariates(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
+# usdata's ``unemployment_rate_2019`` is not a LAUS figure: it equals the ACS 2015-2019 5-year
+# rate for ages 20-64 (``county_2019.csv``) in every county, so its rows carry that source.
+_ACS_UNEMPLOYMENT_YEAR = 2019
+
+
 def county_unemployment(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """BLS LAUS annual county unemployment rate (percent) by year, via usdata."""
+    """Annual county unemployment rate (percent) by year, via usdata: BLS LAUS 2007-2017; the
+    2019 value is the ACS 2015-2019 5-year rate (ages 20-64) and is labelled so in ``source``."""
     une = _get(staged, "usdata_unemployment")
     if une is None:
         return pd.DataFrame(columns=["fips", "year", "unemployment_rate", "source"])
-    return une.assign(source="bls_laus_via_usdata")
+    acs = une["year"].astype(int) == _ACS_UNEMPLOYMENT_YEAR
+    source = np.where(acs, "acs2015_2019_age20_64_via_usdata", "bls_laus_via_usdata")
+    return une.assign(source=source)
