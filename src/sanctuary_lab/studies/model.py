@@ -10,7 +10,9 @@ from typing import Any, Literal
 
 from sanctuary_lab.designs.result import Result
 
-Verdict = Literal["reproduced", "direction-only", "not-supported", "contradicted", "untestable"]
+Verdict = Literal[
+    "supported", "contradicted", "inconclusive", "different size", "not testable here"
+]
 
 
 @dataclass
@@ -46,6 +48,7 @@ class StudyRun:
     published: list[dict[str, Any]] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
     descriptive: dict[str, Any] = field(default_factory=dict)
+    comparison: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: results as :meth:`Result.to_dict`, descriptive tables as records."""
@@ -69,13 +72,41 @@ class StudyRun:
             "published": self.published,
             "caveats": self.caveats,
             "descriptive": desc,
+            "comparison": self.comparison,
         }
         return _clean_floats(json.loads(json.dumps(body, default=_json_default)))
 
 
 @dataclass
 class ClaimCheck:
-    """A registered public claim and its computed verdict."""
+    """A registered public claim and its computed verdict.
+
+    Everything except the quote, its source and the declared metadata is computed at check time.
+
+    Attributes
+    ----------
+    verdict
+        ``supported``, ``contradicted``, ``inconclusive``, ``different size`` or
+        ``not testable here`` (rule: :data:`sanctuary_lab.studies.verdict.RULE_TEXT`).
+    rule_verdict
+        What the rule gives on the estimate before diagnostics and comparability gate it.
+    qualifier
+        Why a verdict was gated or qualified (e.g. ``"designs disagree"``); empty if none.
+    sentence
+        One plain sentence: the number in natural units, its CI, what it means for the claim.
+    comparability
+        ``{"grade", "rows": [{"aspect","theirs","ours","same"}], "differences"}``.
+    diagnostics
+        ``[{"name", "status", "detail"}]``, status in pass/fail/not computable/warning.
+    robustness
+        ``{"holds", "total", "variants": [{"label","verdict","estimate","ci_low","ci_high"}],
+        "flips", "margin_dependent"}``.
+    exploratory
+        True when the estimate is shown but cannot test the claim (a proxy).
+    decided_by
+        ``<result label>@<term>`` whose estimate decided the verdict (a robust estimator may
+        replace the registry's TWFE result).
+    """
 
     claim_id: str
     quote: str
@@ -97,6 +128,21 @@ class ClaimCheck:
     result_term: str = ""
     margin: float | None = None
     notes: str = ""
+    statement_no: str = ""
+    article: str = ""
+    published_date: str = ""
+    direction: str = ""
+    margin_family: str = ""
+    margin_justification: str = ""
+    qualifier: str = ""
+    rule_verdict: str = ""
+    sentence: str = ""
+    comparability: dict[str, Any] = field(default_factory=dict)
+    diagnostics: list[dict[str, str]] = field(default_factory=list)
+    robustness: dict[str, Any] = field(default_factory=dict)
+    exploratory: bool = False
+    decided_by: str = ""
+    design: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN -> None)."""

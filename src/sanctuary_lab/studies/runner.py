@@ -1,7 +1,7 @@
 """Run a parsed study on a warehouse: build the frame, fit each analysis, run sensitivities.
 
 A failing fit does not stop the study: its label is recorded in ``run.sample["failed"]`` with the
-error message (and in ``run.caveats``), so a claim that depends on it becomes ``untestable`` with
+error message (and in ``run.caveats``), so a claim that depends on it becomes ``not testable here`` with
 that reason instead of aborting ``sanctuary-lab check``. Missing warehouse tables/columns are
 recorded the same way (:class:`~sanctuary_lab.studies.data.DataUnavailable`).
 """
@@ -117,6 +117,7 @@ def run(study: Study, warehouse: Path, progress: Progress | None = None) -> Stud
         design=study.design or ", ".join(sorted({a.design for a in study.analyses})),
         published=[dict(p) for p in study.published],
         caveats=list(study.caveats),
+        comparison={k: dict(v) for k, v in study.comparison.items()},
     )
     failed: dict[str, str] = {}
     frames_meta: dict[str, Any] = {}
