@@ -45,13 +45,22 @@ def check_claims(
     runs: list[StudyRun] | None = None,
     progress: Progress | None = None,
     registry: str | Path | None = None,
+    claim_ids: list[str] | None = None,
 ) -> list[ClaimCheck]:
-    """Check every registered claim, running the studies it needs that ``runs`` lacks."""
+    """Check registered claims.
+
+    With ``runs`` given, the claims are checked on exactly those runs and nothing is re-run (a
+    claim whose study is missing is ``not testable here``, saying so). With ``runs=None`` the
+    studies the claims need are run first, once each. :func:`sanctuary_lab.pipeline.run_pipeline`
+    is the orchestrator that does both for the CLI and the report.
+    """
     from sanctuary_lab.studies.claims import check, load_registry
 
     reg = load_registry(registry)
-    by_id = {r.study_id: r for r in runs or []}
-    for study_id in sorted({s for s in reg["study_id"] if s}):
-        if study_id not in by_id:
-            by_id[study_id] = run_study(study_id, Path(warehouse), progress)
-    return check(reg, by_id)
+    if runs is None:
+        wanted = reg if claim_ids is None else reg.loc[reg["claim_id"].isin(claim_ids)]
+        runs = [
+            run_study(s, Path(warehouse), progress)
+            for s in sorted({s for s in wanted["study_id"] if s})
+        ]
+    return check(reg, {r.study_id: r for r in runs}, claim_ids)

@@ -264,9 +264,9 @@ def _evaluate(
                 "name": "designs agree",
                 "status": "fail" if d else "pass",
                 "detail": (
-                    f"{used.design.replace('_', ' ')} gives {fmt_change(used_stats['estimate'], claim['unit'])} "
+                    f"{dg.design_name(used.design)} gives {fmt_change(used_stats['estimate'], claim['unit'])} "
                     f"({fmt_interval(used_stats['ci_low'], used_stats['ci_high'], claim['unit'])}); "
-                    f"{design.replace('_', ' ')} gives {fmt_change(st['estimate'], claim['unit'])} "
+                    f"{dg.design_name(design)} gives {fmt_change(st['estimate'], claim['unit'])} "
                     f"({fmt_interval(st['ci_low'], st['ci_high'], claim['unit'])})"
                 ),
             }
@@ -347,7 +347,10 @@ def _robustness(
             t = term if base == label else dg.headline_term(run.results[f"{base}[{tag}]"]) or term
             ev = _evaluate(run, f"{base}[{tag}]", t, claim, main["margin"], grade)
         if not ev.get("stats"):
-            not_comparable.append(f"{tag} ({ev['reason']})")
+            why = ev["reason"]
+            if "has no term" in why:
+                why = "the re-run result has no single overall estimate"
+            not_comparable.append(f"{tag}: {why}")
             continue
         variants.append(_variant(tag, ev))
     uses_margin = claim["kind"] in ("null", "direction") or (

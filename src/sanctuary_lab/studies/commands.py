@@ -232,26 +232,108 @@ def _print_run(run: Any) -> None:
         console.print(f"Caveat: {c}")
 
 
-def check_command(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
+def check_command(
+    warehouse: WarehouseOpt = None,
+    as_json: JsonOpt = False,
+    claim: Annotated[
+        str | None,
+        typer.Option("--claim", "-c", help="Show one claim in full (id from the list)"),
+    ] = None,
+) -> None:
     """Check every registered claim against our estimates (verdicts computed now)."""
     from sanctuary_lab.config import resolve_warehouse
-    from sanctuary_lab.studies.api import check_claims
+    from sanctuary_lab.errors import InputError
+    from sanctuary_lab.pipeline import run_pipeline
 
+    wh = resolve_warehouse(warehouse)
+    if not wh.is_file():
+        raise InputError(
+            wh, "warehouse not found; build it with `sanctuary-lab build` or pass --warehouse"
+        )
+    ids = [claim] if claim else None
     with _progress_bar() as cb:
-        checks = check_claims(resolve_warehouse(warehouse), progress=cb)
+        result = run_pipeline(wh, studies="claims", claim_ids=ids, progress=cb)
+    checks = result.checks
     if as_json:
         typer.echo(json.dumps([c.to_dict() for c in checks]))
         return
     from rich.console import Console
+
+    console = Console(width=min(80, Console().width), highlight=False)
+    if claim:
+        _print_claim(console, checks[0])
+        return
+    _print_checks(console, checks, result.errors)
+
+
+def _print_checks(console: Any, checks: list[Any], errors: dict[str, str]) -> None:
+    from collections import Counter
+
+    from rich.markup import escape
+
+    console.print(f"[bold]{len(checks)} claims[/bold] (full view: sanctuary-lab check --claim ID)")
+    console.print(" #  verdict            holds  claim")
+    for c in checks:
+        rob = c.robustness or {}
+        holds = f"{rob.get('holds', 0)}/{rob.get('total', 0)}" if rob.get("total") else "-"
+        flag = "*" if c.qualifier else ""
+        console.print(
+            f"{escape(c.statement_no):>2}  {escape(c.verdict + flag):<18} {holds:>5}  "
+            f"{escape(c.claim_id)}"
+        )
+    counts = Counter(c.verdict for c in checks)
+    console.print("Totals: " + ", ".join(f"{escape(k)} {v}" for k, v in sorted(counts.items())))
+    console.print("* qualified: see --claim ID for diagnostics and comparability.")
+    for sid, msg in errors.items():
+        console.print(f"Not run: {escape(sid)}: {escape(msg)}")
+
+
+def _print_claim(console: Any, c: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title="Claims", show_lines=True)
-    for col in ("claim", "who", "published", "ours (95% CI)", "verdict", "reason"):
-        t.add_column(col, overflow="fold")
-    for c in checks:
-        ours = "" if c.estimate is None else _fmt(c.estimate)
-        if c.estimate is not None and c.ci_low is not None and c.ci_high is not None:
-            ours += f" [{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]"
-        pub = "" if c.published_value is None else f"{_fmt(c.published_value)} {c.unit}"
-        t.add_row(c.claim_id, c.who, pub, ours, c.verdict, c.reason)
-    Console().print(t)
+    e = escape
+    quote = f"\u201c{c.quote}\u201d" if c.quote_type == "quote" else f"(paraphrase) {c.quote}"
+    console.print(f"[bold]{e(c.claim_id)}[/bold] (statement {e(c.statement_no)})")
+    console.print(e(quote))
+    console.print(f"Who: {e(c.who)}")
+    console.print(f"Where: {e(c.where)}" + (f", {e(c.published_date)}" if c.published_date else ""))
+    if c.article:
+        console.print(f"Article: {e(c.article)}")
+    if c.source_url:
+        console.print(f"Source: {e(c.source_url)}")
+    verdict = c.verdict + (f" ({c.qualifier})" if c.qualifier else "")
+    console.print(f"[bold]Verdict: {e(verdict)}[/bold]")
+    console.print(e(c.sentence))
+    if c.exploratory:
+        console.print(
+            "The estimate is exploratory: the data are a proxy for what the claim is about."
+        )
+    comp = c.comparability or {}
+    if comp.get("rows"):
+        console.print(f"Comparison: {e(comp.get('grade', ''))}")
+        t = Table(show_lines=False, box=None, pad_edge=False)
+        for col in ("aspect", "theirs", "ours", "same"):
+            t.add_column(col)
+        for r in comp["rows"]:
+            if not (r["theirs"] or r["ours"]):
+                continue
+            same = {True: "yes", False: "no", None: "?"}[r["same"]]
+            t.add_row(e(r["aspect"]), e(r["theirs"] or "-"), e(r["ours"] or "-"), same)
+        console.print(t)
+    if c.diagnostics:
+        console.print("Diagnostics:")
+        for d in c.diagnostics:
+            console.print(f"  {e(d['status'])}: {e(d['name'])}: {e(d['detail'])}")
+    rob = c.robustness or {}
+    if rob.get("total"):
+        console.print(f"Robustness: holds in {rob['holds']} of {rob['total']} variants")
+        for v in rob.get("variants", []):
+            mark = "" if v["verdict"] == c.verdict else "  <- flips"
+            console.print(f"  {e(v['label'])}: {e(v['verdict'])}{mark}")
+    for note in rob.get("not_comparable", []):
+        console.print(f"  not re-judged: {e(note)}")
+    if c.margin_family:
+        console.print(f"Margin ({e(c.margin_family)}): {e(c.margin_justification)}")
+    if c.notes:
+        console.print(f"Notes: {e(c.notes)}")

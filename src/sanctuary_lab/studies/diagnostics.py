@@ -39,11 +39,27 @@ from sanctuary_lab.studies.model import StudyRun
 
 ROBUST_DESIGNS = ("callaway_santanna", "sun_abraham", "did2s")
 TIMED_DESIGNS = (*ROBUST_DESIGNS, "event_study")
+DESIGN_NAMES = {
+    "twfe": "two-way fixed effects",
+    "event_study": "event study",
+    "callaway_santanna": "Callaway-Sant'Anna",
+    "sun_abraham": "Sun-Abraham",
+    "did2s": "did2s",
+    "cross_section": "cross-section",
+    "matching": "matching",
+    "weighting": "weighting",
+    "descriptive": "descriptive series",
+}
 PRETREND_ALPHA = 0.05
 MIN_CLUSTERS = 10
 FEW_CLUSTERS = 30
 MIN_TREATED = 5
 FEW_TREATED = 10
+
+
+def design_name(design: str) -> str:
+    """A design's name for readers (``"twfe"`` -> ``"two-way fixed effects"``)."""
+    return DESIGN_NAMES.get(design, design.replace("_", " "))
 
 
 def split_label(label: str) -> tuple[str, str]:
@@ -157,7 +173,7 @@ def diagnose(
             for _lab, r in siblings(run, label, ("event_study", *ROBUST_DESIGNS)):
                 p, _ = _pretrend(r.metadata.get("pretrend"))
                 if p is not None:
-                    source = f"the {r.design.replace('_', ' ')} pre-trend test"
+                    source = f"the {design_name(r.design)} pre-trend test"
                     break
         if p is None:
             detail = (
