@@ -19,16 +19,30 @@ from sanctuary_lab.studies.verdict import judge
 @pytest.mark.parametrize(
     ("est", "lo", "hi", "pub", "verdict"),
     [
-        (-30.0, -50.0, -10.0, -35.5, "reproduced"),  # same sign, published inside CI
-        (-5.0, -8.0, -2.0, -35.5, "direction-only"),  # same sign, CI excludes 0 and published
+        (-30.0, -50.0, -10.0, -35.5, "supported"),  # published inside CI, CI excludes 0
+        (-5.0, -8.0, -2.0, -35.5, "different size"),  # same sign, CI excludes 0 and published
         (20.0, 5.0, 35.0, -35.5, "contradicted"),  # opposite sign, CI excludes 0
-        (3.0, -4.0, 10.0, -35.5, "not-supported"),  # CI includes 0, excludes published
-        (-3.0, -60.0, 10.0, -35.5, "reproduced"),  # wide CI covering published, same sign
-        (3.0, -60.0, 10.0, -35.5, "not-supported"),  # opposite sign point, CI covers published
+        (3.0, -4.0, 10.0, -35.5, "inconclusive"),  # CI includes 0, excludes published, no margin
+        (-3.0, -60.0, 10.0, -35.5, "inconclusive"),  # wide CI covering published and 0
+        (3.0, -60.0, 10.0, -35.5, "inconclusive"),  # opposite sign point, CI covers published
     ],
 )
 def test_effect_rule(est: float, lo: float, hi: float, pub: float, verdict: str) -> None:
     assert judge("effect", est, lo, hi, published=pub).verdict == verdict
+
+
+def test_effect_rule_with_margin_rules_out_the_claimed_direction() -> None:
+    # CI includes 0, excludes -35.5 and any decrease beyond the margin of 10: contradicted
+    assert judge("effect", 3.0, -4.0, 10.0, published=-35.5, margin=10).verdict == "contradicted"
+    # ... but a CI reaching 20 below zero cannot rule out a meaningful decrease
+    assert judge("effect", 3.0, -20.0, 10.0, published=-35.5, margin=10).verdict == "inconclusive"
+
+
+def test_wide_interval_is_never_supported() -> None:
+    # the less precise an estimate, the easier a numeric claim used to be "reproduced"
+    for width in (10.0, 100.0, 1000.0):
+        j = judge("effect", -50.0, -50.0 - width, -50.0 + width + 60.0, published=-65.4)
+        assert j.verdict == "inconclusive", (width, j)
 
 
 def test_effect_claim_without_published_value_is_a_spec_error() -> None:
@@ -40,16 +54,16 @@ def test_effect_claim_without_published_value_is_a_spec_error() -> None:
 @pytest.mark.parametrize(
     ("lo", "hi", "direction", "verdict"),
     [
-        (-0.05, 0.06, None, "reproduced"),  # CI inside +/-0.10
-        (-0.20, 0.05, None, "not-supported"),  # includes 0 but too wide
+        (-0.05, 0.06, None, "supported"),  # CI inside +/-0.10
+        (-0.20, 0.05, None, "inconclusive"),  # includes 0 but too wide
         (0.15, 0.30, None, "contradicted"),  # wholly beyond the margin
         (-0.30, -0.12, None, "contradicted"),
-        (0.02, 0.08, None, "reproduced"),  # detectable but negligible: inside the margin
-        (0.05, 0.15, None, "not-supported"),  # straddles the margin
-        (-0.50, 0.08, "+", "reproduced"),  # one-sided "not more": upper bound below margin
-        (-0.05, 0.30, "+", "not-supported"),
+        (0.02, 0.08, None, "supported"),  # detectable but negligible: inside the margin
+        (0.05, 0.15, None, "inconclusive"),  # straddles the margin
+        (-0.50, 0.08, "+", "supported"),  # one-sided "not more": upper bound below margin
+        (-0.05, 0.30, "+", "inconclusive"),
         (0.12, 0.30, "+", "contradicted"),
-        (-0.08, 0.50, "-", "reproduced"),  # "not less": lower bound above -margin
+        (-0.08, 0.50, "-", "supported"),  # "not less": lower bound above -margin
         (-0.30, -0.12, "-", "contradicted"),
     ],
 )
@@ -70,14 +84,20 @@ def test_null_claim_needs_positive_margin() -> None:
 @pytest.mark.parametrize(
     ("lo", "hi", "direction", "verdict"),
     [
-        (1.0, 5.0, "+", "reproduced"),
+        (1.0, 5.0, "+", "supported"),
         (-5.0, -1.0, "+", "contradicted"),
-        (-1.0, 5.0, "+", "not-supported"),
-        (-5.0, -1.0, "-", "reproduced"),
+        (-1.0, 5.0, "+", "inconclusive"),
+        (-5.0, -1.0, "-", "supported"),
     ],
 )
 def test_direction_rule(lo: float, hi: float, direction: str, verdict: str) -> None:
     assert judge("direction", (lo + hi) / 2, lo, hi, direction=direction).verdict == verdict
+
+
+def test_direction_rule_with_margin() -> None:
+    # a precise zero rules out a meaningful increase: "more crime" is contradicted
+    assert judge("direction", 0.0, -0.5, 0.5, margin=1.0, direction="+").verdict == "contradicted"
+    assert judge("direction", 0.0, -0.5, 2.0, margin=1.0, direction="+").verdict == "inconclusive"
 
 
 def test_direction_claim_needs_a_sign() -> None:
@@ -87,29 +107,39 @@ def test_direction_claim_needs_a_sign() -> None:
 
 # --- descriptive claims ----------------------------------------------------------------------
 def test_descriptive_rules() -> None:
-    assert judge("descriptive", 2.4, None, None, direction="+").verdict == "reproduced"
+    assert judge("descriptive", 2.4, None, None, direction="+").verdict == "supported"
     assert judge("descriptive", -2.4, None, None, direction="+").verdict == "contradicted"
-    assert judge("descriptive", 0.0, None, None, direction="+").verdict == "not-supported"
+    assert judge("descriptive", 0.0, None, None, direction="+").verdict == "inconclusive"
     # threshold: "above half"
     assert (
-        judge("descriptive", 57.0, None, None, published=50, direction="+").verdict == "reproduced"
+        judge("descriptive", 57.0, None, None, published=50, direction="+").verdict == "supported"
     )
     assert (
         judge("descriptive", 41.0, None, None, published=50, direction="+").verdict
         == "contradicted"
     )
     # "about 13%" with a tolerance of 2
-    assert judge("descriptive", 14.5, None, None, published=13, margin=2).verdict == "reproduced"
+    assert judge("descriptive", 14.5, None, None, published=13, margin=2).verdict == "supported"
     assert (
-        judge("descriptive", 20.0, None, None, published=13, margin=2).verdict == "direction-only"
+        judge("descriptive", 20.0, None, None, published=13, margin=2).verdict == "different size"
     )
     assert judge("descriptive", -1.0, None, None, published=13, margin=2).verdict == "contradicted"
 
 
-def test_missing_estimate_or_ci_is_untestable() -> None:
-    assert judge("effect", None, None, None, published=1.0).verdict == "untestable"
-    assert judge("effect", math.nan, 0, 1, published=1.0).verdict == "untestable"
-    assert judge("null", 0.01, math.nan, math.inf, margin=0.1).verdict == "untestable"
+def test_consistency_rule() -> None:
+    # 899 vs 1,797 per 100,000 is 50% fewer: a stated 56% (rounding 0.5) disagrees
+    implied = 100 * (1 - 899 / 1797)
+    j = judge("consistency", implied, None, None, published=56, margin=0.5, unit="percent")
+    assert j.verdict == "contradicted" and "50%" in j.reason
+    assert judge("consistency", implied, None, None, published=50, margin=0.5).verdict == (
+        "supported"
+    )
+
+
+def test_missing_estimate_or_ci_is_not_testable() -> None:
+    assert judge("effect", None, None, None, published=1.0).verdict == "not testable here"
+    assert judge("effect", math.nan, 0, 1, published=1.0).verdict == "not testable here"
+    assert judge("null", 0.01, math.nan, math.inf, margin=0.1).verdict == "not testable here"
 
 
 def test_unknown_kind_is_a_spec_error() -> None:
@@ -118,37 +148,41 @@ def test_unknown_kind_is_a_spec_error() -> None:
 
 
 # --- registry --------------------------------------------------------------------------------
-def test_bundled_registry_covers_the_required_claims() -> None:
+def test_bundled_registry_covers_every_source_statement() -> None:
     reg = load_registry()
-    ids = set(reg["claim_id"])
-    for needed in (
-        "wong_crime_per10k",
-        "wong_crime_large_central_metro",
-        "wong_median_income",
-        "wong_poverty",
-        "wong_unemployment",
-        "sanctuary_no_effect_crime",
-        "eo13768_immeasurable_harm",
-        "sc_no_crime_reduction",
-        "287g_no_violent_reduction",
-        "287g_no_property_reduction",
-        "immigrants_not_more_crime",
-        "undocumented_not_more_violent_crime",
-        "noncriminal_share_2009_2014",
-        "noncriminal_share_recent",
-        "detainer_declines_rose_after_2013",
-    ):
-        assert needed in ids
+    import re
+
+    from sanctuary_lab.config import resolve_raw_dir
+
+    # the shared folder holds data/raw and claims side by side
+    src = resolve_raw_dir().parent.parent / "claims" / "source_statements.md"
+
+    numbers = set(re.findall(r"^\| (\d+) \|", src.read_text(encoding="utf-8"), flags=re.M))
+    assert len(numbers) == 45
+    assert numbers <= set(reg["statement_no"])
     pub = dict(zip(reg["claim_id"], reg["published_value"], strict=True))
     assert float(pub["wong_crime_per10k"]) == -35.5
     assert float(pub["wong_crime_large_central_metro"]) == -65.4
     assert float(pub["wong_median_income"]) == 4353
     assert float(pub["wong_poverty"]) == -2.3
     assert float(pub["wong_unemployment"]) == -1.1
-    # verdicts are never written down in the registry
+    # verdicts and margins are never written down in the registry
     assert not any("verdict" in c for c in reg.columns)
-    # every null claim records its margin
-    assert (reg.loc[reg["kind"] == "null", "margin"].str.strip() != "").all()
+    assert "margin" not in reg.columns
+    # every null claim with a study names its margin family
+    nulls = reg.loc[(reg["kind"] == "null") & (reg["study_id"] != "")]
+    assert (nulls["family"] != "").all()
+    # every claim names who made it, the article and a verbatim quote or a flagged paraphrase
+    assert (reg["article"] != "").all() and (reg["who"] != "").all()
+    assert "author not recorded" not in " ".join(reg["who"])
+    # the detainer-declines claim appears in no source article
+    assert "detainer_declines_rose_after_2013" not in set(reg["claim_id"])
+    # Light & Miller are directional claims ("lower", "decreases"), not "not more" nulls
+    lm = reg.loc[reg["who"].str.startswith("Light & Miller")]
+    assert set(lm["kind"]) == {"direction"} and set(lm["direction"]) == {"-"}
+    # ICE's noncriminal is "no conviction and no pending charge"
+    ero = reg.loc[reg["statement_no"].isin(["29", "30", "31"])]
+    assert ero["untestable_reason"].str.contains("no pending criminal charge").all()
 
 
 def _write_registry(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
@@ -168,6 +202,7 @@ BASE = {
     "published_value": "-2",
     "study_id": "s",
     "result_term": "lab@term",
+    "article": "A",
 }
 
 
@@ -177,7 +212,11 @@ BASE = {
         ({"kind": "maybe"}, "kind"),
         ({"published_value": "lots"}, "published_value"),
         ({"published_value": ""}, "published_value"),
-        ({"kind": "null", "margin": ""}, "margin"),
+        ({"kind": "null", "family": ""}, "family"),
+        ({"family": "made_up"}, "family"),
+        ({"kind": "consistency", "result_term": "eval"}, "result_term"),
+        ({"kind": "consistency", "result_term": "percent_below", "inputs": "1;x"}, "inputs"),
+        ({"comparison_published": "color=blue"}, "comparison_published"),
         ({"result_term": "no_at_sign"}, "result_term"),
         ({"study_id": "", "untestable_reason": ""}, "untestable_reason"),
         ({"quote_type": "verbatim"}, "quote_type"),
@@ -244,20 +283,31 @@ def test_check_uses_the_rule_and_reports_untestable_reasons(tmp_path: Path) -> N
     checks = {
         c.claim_id: c for c in check(load_registry(p), {"s": _run_with("term", -1.5, -3.0, -0.5)})
     }
-    assert checks["hit"].verdict == "reproduced"
+    # the fake run declares no comparison: the grade is proxy, so nothing is supported
+    assert checks["hit"].rule_verdict == "supported"
+    assert checks["hit"].verdict == "not testable here" and checks["hit"].exploratory
     assert checks["hit"].estimate == -1.5 and checks["hit"].n_obs == 99
-    assert checks["scaled"].verdict == "reproduced"  # -0.02 * 100 = -2 inside [-3, -0.5]
+    assert checks["scaled"].rule_verdict == "supported"  # -0.02 * 100 = -2 inside [-3, -0.5]
     assert (
-        checks["missing_term"].verdict == "untestable"
+        checks["missing_term"].verdict == "not testable here"
         and "no term 'other'" in checks["missing_term"].reason
     )
     assert (
-        checks["failed_fit"].verdict == "untestable"
+        checks["failed_fit"].verdict == "not testable here"
         and "no table 'x'" in checks["failed_fit"].reason
     )
     assert (
-        checks["nodata"].verdict == "untestable" and checks["nodata"].reason == "needs ICE arrests"
+        checks["nodata"].verdict == "not testable here"
+        and checks["nodata"].reason == "needs ICE arrests"
     )
-    assert checks["unrun"].verdict == "untestable"
+    assert checks["unrun"].verdict == "not testable here"
     d = checks["hit"].to_dict()
-    assert d["verdict"] == "reproduced" and d["kind"] == "effect"
+    assert d["verdict"] == "not testable here" and d["kind"] == "effect"
+    # the same run with a declared comparison of the same constructs is judged
+    run = _run_with("term", -1.5, -3.0, -0.5)
+    same = {"unit": "county", "treatment": "t (x)", "outcome": "y (z)"}
+    run.comparison = {"published": same, "ours": same}
+    graded = {c.claim_id: c for c in check(load_registry(p), {"s": run})}
+    assert graded["hit"].verdict == "supported"
+    assert graded["hit"].comparability["grade"] == "same question on other data"
+    assert "2 lower" in graded["hit"].sentence and "supported" in graded["hit"].sentence

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,29 +20,6 @@ RawDirOpt = Annotated[
         help="Raw-data folder holding the county TopoJSON (default: the warehouse's build raw_dir)",
     ),
 ]
-
-
-def _run_multiverses(
-    study_ids: list[str], warehouse: Path, n_perm: int, data: Any, step: Any
-) -> None:
-    """Run the ``[multiverse]`` of each study; store its table and curve summary on ``data``."""
-    from sanctuary_lab.errors import SanctuaryLabError
-    from sanctuary_lab.multiverse.api import run_multiverse
-
-    for sid in study_ids:
-
-        def on_step(stage: str, done: int, total: int, _sid: str = sid) -> None:
-            step(f"multiverse {_sid}: {stage}", done, total)
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = run_multiverse(sid, warehouse, progress=on_step, n_perm=n_perm)
-        except SanctuaryLabError as exc:
-            data.run_errors[f"{sid} (multiverse)"] = str(exc)
-            continue
-        data.multiverse[sid] = res.table
-        data.multiverse_summary[sid] = res.summary()
 
 
 def _multiverse_page_run(study: Any) -> Any:
@@ -66,29 +42,17 @@ def _multiverse_page_run(study: Any) -> Any:
 
 
 def collect(warehouse: Path, raw_dir: Path | None, console: Any, n_perm: int = 0) -> Any:
-    """Run every study and claim check with a progress bar; return the filled ReportData."""
+    """Run every study, claim check and multiverse through the pipeline; return ReportData.
+
+    The work is done by :func:`sanctuary_lab.pipeline.run_pipeline` (each study once); this
+    only moves its output into the report's data object, with a progress bar.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from sanctuary_lab.errors import SanctuaryLabError
+    from sanctuary_lab.pipeline import run_pipeline
     from sanctuary_lab.report.gather import warehouse_report_data
-    from sanctuary_lab.studies import api
-    from sanctuary_lab.studies.spec import bundled_study_paths, parse_study
 
     data = warehouse_report_data(warehouse, raw_dir)
-    studies = []
-    multiverse_only = []
-    for path in bundled_study_paths():
-        try:
-            study = parse_study(path)
-        except SanctuaryLabError as exc:
-            data.run_errors[path.stem] = str(exc)
-            continue
-        if study.analyses or study.descriptive:
-            studies.append(study)
-        elif study.has_multiverse:
-            multiverse_only.append(study)
-    studies.sort(key=lambda s: s.id)
-    multiverse_only.sort(key=lambda s: s.id)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -96,40 +60,24 @@ def collect(warehouse: Path, raw_dir: Path | None, console: Any, n_perm: int = 0
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("studies", total=len(studies))
-        for study in studies:
-            bar.update(task, description=f"study {study.id}")
+        task = bar.add_task("studies", total=None)
 
-            def step(msg: str, done: int, total: int, _task: Any = task) -> None:
-                bar.update(_task, description=msg[:70])
+        def step(msg: str, done: int, total: int) -> None:
+            bar.update(task, description=msg[:70], completed=done, total=total or None)
 
-            try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    data.runs.append(api.run_study(study.id, warehouse, step))
-                if caught:
-                    data.library_warnings[study.id] = len(caught)
-            except SanctuaryLabError as exc:
-                data.run_errors[study.id] = str(exc)
-            except Exception as exc:  # a failing study must not hide the others from the report
-                data.run_errors[study.id] = f"{type(exc).__name__}: {exc}"
-            bar.advance(task)
-        bar.update(task, description="checking claims")
-        runs = list(data.runs)
-        try:
-            data.checks = api.check_claims(warehouse, runs=runs)
-        except SanctuaryLabError as exc:
-            data.run_errors["claims"] = f"claims could not be checked: {exc}"
-        # a study file that only declares a [multiverse] still gets a page for its curve
-        data.runs.extend(_multiverse_page_run(s) for s in multiverse_only)
-        multiverse_ids = sorted(s.id for s in [*studies, *multiverse_only] if s.has_multiverse)
-        if multiverse_ids:
-
-            def mv_step(msg: str, done: int, total: int) -> None:
-                bar.update(task, description=f"{msg} {done}/{total}"[:70])
-
-            _run_multiverses(multiverse_ids, warehouse, n_perm, data, mv_step)
+        result = run_pipeline(
+            warehouse, studies="all", claims=True, multiverse=True, n_perm=n_perm, progress=step
+        )
         bar.update(task, description="studies and claims done")
+    data.runs.extend(result.runs)
+    data.checks = result.checks
+    data.run_errors.update(result.errors)
+    data.library_warnings.update(result.library_warnings)
+    # a study file that only declares a [multiverse] still gets a page for its curve
+    data.runs.extend(_multiverse_page_run(s) for s in result.multiverse_only)
+    for sid, res in result.multiverse.items():
+        data.multiverse[sid] = res.table
+        data.multiverse_summary[sid] = res.summary()
     return data
 
 

@@ -12,11 +12,11 @@ import math
 from sanctuary_lab.studies.model import ClaimCheck
 
 _VERDICT_TEXT = {
-    "reproduced": "reproduced",
-    "direction-only": "matched in direction only",
-    "not-supported": "not supported by our estimate",
+    "supported": "supported by our estimate",
     "contradicted": "contradicted by our estimate",
-    "untestable": "untestable with the data we hold",
+    "inconclusive": "inconclusive: the data cannot settle it",
+    "different size": "right in direction, different in size",
+    "not testable here": "not testable with the data we hold",
 }
 
 

@@ -131,7 +131,11 @@ def _finite(*xs: float | None) -> bool:
 
 
 def _sign(x: float) -> int:
-    return (x > 0) - (x < 0)
+    return int(x > 0) - int(x < 0)
+
+
+def _as_float(x: float | None) -> float | None:
+    return None if x is None else float(x)
 
 
 def judge(
@@ -173,6 +177,8 @@ def judge(
     """
     if kind not in CLAIM_KINDS:
         raise SpecError(f"unknown claim kind {kind!r}; choose one of {list(CLAIM_KINDS)}")
+    estimate, ci_low, ci_high = _as_float(estimate), _as_float(ci_low), _as_float(ci_high)
+    published, margin = _as_float(published), _as_float(margin)
     s = {"+": 1, "-": -1, "": 0, None: 0}.get(direction)
     if s is None:
         raise SpecError(f"direction must be '+', '-' or blank, got {direction!r}")
