@@ -311,3 +311,35 @@ def test_check_uses_the_rule_and_reports_untestable_reasons(tmp_path: Path) -> N
     assert graded["hit"].verdict == "supported"
     assert graded["hit"].comparability["grade"] == "same question on other data"
     assert "2 lower" in graded["hit"].sentence and "supported" in graded["hit"].sentence
+
+
+def test_rule_is_documented_once_with_the_same_text() -> None:
+    from sanctuary_lab.studies.verdict import RULE_TEXT
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "studies.md").read_text("utf-8")
+    squash = " ".join
+    assert squash(RULE_TEXT.split()) in squash(docs.split())
+    for label in ("supported", "contradicted", "inconclusive", "different size"):
+        assert label.capitalize() in RULE_TEXT
+
+
+def test_margins_table_is_complete_and_justified() -> None:
+    from sanctuary_lab.studies.verdict import load_margins
+
+    margins = load_margins()
+    reg = load_registry()
+    assert set(reg.loc[reg["family"] != "", "family"]) <= set(margins)
+    for m in margins.values():
+        assert m.margin > 0 and len(m.justification) > 40
+
+
+def test_formatter_natural_units() -> None:
+    from sanctuary_lab.formatting import fmt_change, fmt_interval, fmt_level
+
+    assert fmt_change(math.log(0.9), "log points") == "10% lower"
+    assert fmt_change(-35.5, "crimes per 10,000") == "35.5 fewer crimes per 10,000"
+    assert fmt_change(4353.0, "US dollars") == "$4,353 higher"
+    assert fmt_level(57.0, "percent") == "57%"
+    assert fmt_interval(-2.0, 1.0, "percentage points") == (
+        "95% CI: 2 percentage points lower to 1 percentage points higher"
+    )

@@ -63,7 +63,7 @@ def test_claims_table_has_one_row_per_claim(site) -> None:
     rows = re.findall(r'<tr class="claim-row" id="claim-([^"]+)"', html)
     assert rows == [c.claim_id for c in data.checks]
     for verdict in {c.verdict for c in data.checks}:
-        assert f'class="badge verdict-{verdict}"' in html
+        assert f'class="badge verdict-{verdict.replace(" ", "-")}"' in html
     # the claim tested by a study links to that study's page; the untestable one does not
     assert 'href="studies/synthetic_cross_section.html"' in html
     assert "No study tests this claim." in html
@@ -152,18 +152,18 @@ def test_study_page_shows_design_tables_and_caveats(site) -> None:
 
 def test_reading_is_generated_from_the_numbers() -> None:
     checks = {c.claim_id: c for c in claim_checks()}
-    text = claim_reading(checks["c_reproduced"])
+    text = claim_reading(checks["c_supported"])
     for number in ("-3.1", "-5.45", "-0.75", "-3.3", "2,492"):
         assert number in text
     assert "lies inside our interval" in text and "excludes zero" in text
-    assert "reproduced" in text
+    assert "supported" in text
     contra = claim_reading(checks["c_contradicted"])
     assert "lies outside our interval" in contra and "opposite sign" in contra
     assert "contradicted" in contra
-    none = claim_reading(checks["c_untestable"])
-    assert "could not estimate" in none and "untestable" in none
+    none = claim_reading(checks["c_not_testable"])
+    assert "could not estimate" in none and "not testable" in none
     # change the numbers and the reading changes with them
-    moved = checks["c_reproduced"]
+    moved = checks["c_supported"]
     moved.estimate, moved.ci_low, moved.ci_high = 4.0, 3.0, 5.0
     text2 = claim_reading(moved)
     assert "is 4 (95% CI 3 to 5)" in text2 and "outside" in text2 and "opposite sign" in text2

@@ -365,10 +365,12 @@ def _robustness(
             margin_flip = margin_flip or ev["verdict"] != main["verdict"]
     if main["design"] in dg.ROBUST_DESIGNS:
         for _lab, r in dg.siblings(run, used_label, ("twfe",)):
-            t = dg.headline_term(r)
-            if t:
+            head = dg.headline_term(r)
+            if head:
                 variants.append(
-                    _variant("two-way fixed effects alone", _judge_only(r, t, claim, main, grade))
+                    _variant(
+                        "two-way fixed effects alone", _judge_only(r, head, claim, main, grade)
+                    )
                 )
                 break
     pre_max, _ = main.get("pre_max", (None, ""))

@@ -135,8 +135,8 @@ def _pretrend(test: Any) -> tuple[float | None, float | None]:
         return None, None
     p = test.get("p_value")
     stat = test.get("stat")
-    ok = isinstance(p, int | float) and math.isfinite(p)
-    return (float(p) if ok else None), (float(stat) if isinstance(stat, int | float) else None)
+    pv = float(p) if isinstance(p, int | float) and math.isfinite(p) else None
+    return pv, (float(stat) if isinstance(stat, int | float) else None)
 
 
 def pre_period_max(run: StudyRun, label: str) -> tuple[float | None, str]:
