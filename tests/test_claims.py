@@ -343,3 +343,39 @@ def test_formatter_natural_units() -> None:
     assert fmt_interval(-2.0, 1.0, "percentage points") == (
         "95% CI: 2 percentage points lower to 1 percentage points higher"
     )
+
+
+def test_check_cli_unknown_claim_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli_helpers import run_cli
+
+    wh = tmp_path / "w.duckdb"
+    wh.write_bytes(b"")
+    code, out, err = run_cli(monkeypatch, capsys, "check", "-w", str(wh), "--claim", "wong_crime")
+    assert code == 2 and out == ""
+    assert "not a registered claim" in err and "wong_crime_per10k" in err
+    code, _, err = run_cli(monkeypatch, capsys, "check", "-w", str(tmp_path / "missing.duckdb"))
+    assert code == 2 and "warehouse not found" in err
+
+
+def test_check_text_output_fits_80_columns_and_escapes_markup(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rich.console import Console
+
+    from sanctuary_lab.studies import commands
+    from sanctuary_lab.studies.model import ClaimCheck
+
+    c = ClaimCheck(
+        "x_claim", "a [bold]quote[/bold] with [red]markup[/red] " * 4, "who [i]", "q", None, "",
+        None, None, None, None, "not testable here", "no data", statement_no="1",
+        sentence="q: the claim is not testable here; no data [link=x].",
+    )  # fmt: skip
+    console = Console(width=80, highlight=False, force_terminal=False)
+    with console.capture() as cap:
+        commands._print_claim(console, c)
+        commands._print_checks(console, [c], {})
+    text = cap.get()
+    assert "[bold]quote[/bold]" in text and "[link=x]" in text  # shown, not interpreted
+    assert max(len(line) for line in text.splitlines()) <= 80
