@@ -272,3 +272,18 @@ def test_mirror_claims_through_the_checker_and_author_never_enters(tmp_path: Pat
     swapped = [{**r, "who": "Side B", "claim_id": r["claim_id"] + "_b"} for r in rows]
     c = check(_registry(tmp_path, swapped), {"sim": _run({"y:adjusted": res})})
     assert [x.verdict for x in c] == [x.verdict for x in a]
+
+
+def test_margin_dependence_is_shown(tmp_path: Path) -> None:
+    # a precise small difference: "no effect" holds at margin 10 and 20 but not at 5
+    res = _fit("cross_section", CS_OPTS, _cross_section(6, 20000, -7.0, 20.0))
+    reg = _registry(
+        tmp_path,
+        [{"claim_id": "none", "kind": "null", "family": "crimes_per_10k",
+          "result_term": "y:adjusted@d"}],
+    )  # fmt: skip
+    (c,) = check(reg, {"sim": _run({"y:adjusted": res})})
+    assert c.verdict == "supported"
+    flips = c.robustness["flips"]
+    assert c.robustness["margin_dependent"] and any("half" in f for f in flips)
+    assert "depends on the margin" in c.qualifier

@@ -576,6 +576,8 @@ def _check_one(
     c.exploratory = grade == "proxy" and c.estimate is not None
     if c.estimate is not None:
         c.robustness = _robustness(run, label, term, claim, fam, grade, main)
+        if c.robustness["margin_dependent"]:
+            c.qualifier = "; ".join(q for q in (c.qualifier, "depends on the margin") if q)
     differ = [
         f"{row['aspect']}: {row['theirs']} vs ours {row['ours']}"
         for row in comp["rows"]
