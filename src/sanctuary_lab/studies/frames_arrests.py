@@ -1,0 +1,158 @@
+"""County-year ARREST panels (ICPSR county arrests 1994-2008) joined to enforcement programmes.
+
+Outcomes here are **arrests** (police activity as well as crime), never crime. Rates are per
+10,000 of the population covered by the agencies reporting arrests (``pop_covered``).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from sanctuary_lab.errors import SpecError
+from sanctuary_lab.sources.geo import STATES
+from sanctuary_lab.studies.data import DataUnavailable, Frame, num, tables
+
+#: 287(g) cohort column in ``county_year_287g``, first present wins: a signing-date cohort when
+#: the treatment table provides one, else the first year an agreement is active
+COHORT_COLUMNS = ("signing_cohort", "cohort_signed", "cohort", "first_signed_year", "first_year")
+
+#: arrest outcome columns of ``county_arrests`` used as per-10k rates
+RATES = {
+    "all": "all_arrests",
+    "part1": "part1",
+    "violent": "violent",
+    "property": "property",
+    "drug": "drug_total",
+}
+
+
+def _arrests(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) -> pd.DataFrame:
+    if "county_arrests" not in tables(con):
+        raise DataUnavailable(
+            "warehouse has no table 'county_arrests' (needs the ucr_county_arrests_icpsr raw "
+            "folder); rebuild with `sanctuary-lab build`"
+        )
+    cols = ", ".join(["fips", "year", "series", "pop_covered", "coverage", "reporting", *RATES.values()])
+    return con.execute(
+        f"SELECT {cols} FROM county_arrests WHERE year BETWEEN ? AND ?", [first_year, last_year]
+    ).df()
+
+
+def _cohorts(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, str]:
+    if "county_year_287g" not in tables(con):
+        raise DataUnavailable("warehouse has no table 'county_year_287g'")
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'county_year_287g'"
+        ).fetchall()
+    }
+    col = next((c for c in COHORT_COLUMNS if c in have), None)
+    if col is None:
+        raise DataUnavailable(
+            f"county_year_287g has no cohort column (tried {list(COHORT_COLUMNS)}); columns: {sorted(have)}"
+        )
+    df = con.execute(f'SELECT fips, min("{col}") AS cohort FROM county_year_287g GROUP BY fips').df()
+    return df, col
+
+
+def county_arrests_287g(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    first_year: int = 1994,
+    last_year: int = 2008,
+    cohorts: list[int] | None = None,
+    min_coverage: float = 0.0,
+    min_pop_covered: int = 1000,
+) -> Frame:
+    """County-year arrest rates per 10,000 covered with the 287(g) adoption cohort.
+
+    Parameters
+    ----------
+    first_year, last_year
+        Panel years (default 1994-2008, the ICPSR '1994+' series; a panel crossing 1993/1994
+        would mix two imputation series and is refused).
+    cohorts
+        ``[first, last]`` signing cohorts treated (default 2002-2008). Counties whose cohort falls
+        after ``last_year`` are not yet treated within the panel (cohort 0); counties with a cohort
+        before ``first_year`` or in the window but outside ``cohorts`` are dropped.
+    min_coverage
+        Minimum ICPSR coverage indicator (COVIND, 0-100) in every year; 0 keeps counts ICPSR
+        imputed wholly.
+    min_pop_covered
+        Minimum population covered in every year (rates on tiny populations are noise).
+
+    Returns
+    -------
+    Frame
+        Columns ``fips, state, year, pop_covered, coverage, <kind>_arrest_rate_10k,
+        log_<kind>_arrest_rate_10k`` (kinds: all, part1, violent, property, drug),
+        ``cohort_287g`` (0 = not treated in the panel), ``treated_287g`` (1 from the cohort year).
+        Balanced: counties with a usable rate in every year.
+    """
+    first_year, last_year = int(first_year), int(last_year)
+    if first_year < 1994 <= last_year and first_year <= 1992:
+        raise SpecError(
+            "county arrest panels cannot span the 1993/1994 ICPSR series break; "
+            "use first_year >= 1994 or last_year <= 1992"
+        )
+    if last_year < first_year:
+        raise SpecError(f"last_year {last_year} is before first_year {first_year}")
+    lo, hi = (int(c) for c in (cohorts or [2002, 2008]))
+    arr = _arrests(con, first_year, last_year)
+    flow: dict[str, int] = {"county-years in county_arrests": len(arr)}
+    arr = arr.loc[arr["reporting"] != "none"].copy()
+    pop = num(arr["pop_covered"])
+    cov = num(arr["coverage"]).fillna(100.0 if first_year < 1994 else 0.0)
+    arr = arr.loc[(pop >= min_pop_covered) & (cov >= min_coverage)].copy()
+    flow[f"reporting, pop covered >= {min_pop_covered}, coverage >= {min_coverage}"] = len(arr)
+    pop = num(arr["pop_covered"])
+    for kind, col in RATES.items():
+        rate = num(arr[col]) / pop * 1e4
+        arr[f"{kind}_arrest_rate_10k"] = rate
+        arr[f"log_{kind}_arrest_rate_10k"] = np.log(rate.where(rate > 0))
+    arr = arr.dropna(subset=["all_arrest_rate_10k", "violent_arrest_rate_10k", "property_arrest_rate_10k"])
+    years = list(range(first_year, last_year + 1))
+    have_years = sorted(int(y) for y in arr["year"].unique())
+    n_years = len(have_years)
+    full = arr.groupby("fips")["year"].transform("nunique") == n_years
+    arr = arr.loc[full].copy()
+    flow["balanced (every year with arrest rates)"] = int(arr["fips"].nunique())
+    coh, coh_col = _cohorts(con)
+    df = arr.merge(coh, on="fips", how="left")
+    c = num(df["cohort"]).fillna(0)
+    early = (c > 0) & (c < first_year)
+    outside = (c >= first_year) & (c <= last_year) & ((c < lo) | (c > hi))
+    df = df.loc[~(early | outside).to_numpy()].copy()
+    c = num(df["cohort"]).fillna(0)
+    flow[f"cohort in {lo}-{hi}, after {last_year}, or never"] = int(df["fips"].nunique())
+    df["cohort_287g"] = np.where((c >= lo) & (c <= min(hi, last_year)), c, 0).astype(int)
+    df["treated_287g"] = ((df["cohort_287g"] > 0) & (df["year"] >= df["cohort_287g"])).astype(int)
+    df["state"] = df["fips"].str[:2].map(lambda s: STATES.get(s, ("", ""))[0])
+    df["year"] = df["year"].astype(int)
+    keep = ["fips", "state", "year", "pop_covered", "coverage", "cohort_287g", "treated_287g"]
+    keep += [c for c in df.columns if c.endswith("_arrest_rate_10k")]
+    df = df[keep].sort_values(["fips", "year"]).reset_index(drop=True)
+    df["pop_covered"] = num(df["pop_covered"])
+    treated = df.groupby("fips")["cohort_287g"].first()
+    meta = {
+        "unit": "county",
+        "years": have_years,
+        "missing_years": [y for y in years if y not in have_years],
+        "n_units": int(df["fips"].nunique()),
+        "n_treated": int((treated > 0).sum()),
+        "cohort_sizes": {int(k): int(v) for k, v in treated[treated > 0].value_counts().sort_index().items()},
+        "outcome_kind": "arrests",
+        "vintage": {
+            "arrests": "county_arrests (ICPSR county-level UCR arrests, all ages, series 1994+)",
+            "treatment": f"county_year_287g.{coh_col}",
+        },
+        "rule": (
+            f"cohort_287g = county_year_287g.{coh_col} when in {lo}-{hi}; counties adopting after "
+            f"{last_year} are not yet treated in the panel (0); rates per 10,000 covered"
+        ),
+        "sample_flow": flow,
+    }
+    return Frame(df, meta)
