@@ -176,7 +176,9 @@ def read_layout(path: Path) -> list[Field]:
         if m.group(2) is None and width.split(".")[0].isdigit():
             end = start + int(width.split(".")[0]) - 1
         if end < start:
-            raise InputError(path, f"column range {cols!r} ends before it starts", row=i, field="columns")
+            raise InputError(
+                path, f"column range {cols!r} ends before it starts", row=i, field="columns"
+            )
         part_nums = tuple(int(p) for p in re.findall(r"\d+", parts))
         if not part_nums:
             raise InputError(path, f"no part numbers in {parts!r}", row=i, field="parts")

@@ -57,21 +57,33 @@ def parse_ice_ero_cited(path: Path) -> tuple[pd.DataFrame, RejectLog]:
     df = read_csv(path, required=REQUIRED)
     log = RejectLog(NAME, Path(path).name)
     out = pd.DataFrame(index=df.index)
-    out["fiscal_year"] = to_number(df, "fiscal_year", path, integer=True, min_value=1990, max_value=2100)
+    out["fiscal_year"] = to_number(
+        df, "fiscal_year", path, integer=True, min_value=1990, max_value=2100
+    )
     out["measure"] = df["measure"].astype("string").str.strip()
     out["value"] = to_number(df, "value", path, min_value=0)
     unit = df["unit"].astype("string").str.strip()
     bad_unit = ~unit.isin(list(UNITS))
     if bad_unit.any():
         i = int(bad_unit.to_numpy().nonzero()[0][0])
-        raise InputError(path, f"unknown unit {unit.iloc[i]!r}; expected {sorted(UNITS)}", row=i + 1, field="unit")
+        raise InputError(
+            path,
+            f"unknown unit {unit.iloc[i]!r}; expected {sorted(UNITS)}",
+            row=i + 1,
+            field="unit",
+        )
     out["bound"] = unit.map(lambda u: UNITS[u][0])
     out["unit"] = unit.map(lambda u: UNITS[u][1])
     vt = df["value_type"].astype("string").str.strip()
     bad_vt = ~vt.isin(["reported", "derived"])
     if bad_vt.any():
         i = int(bad_vt.to_numpy().nonzero()[0][0])
-        raise InputError(path, f"value_type must be reported or derived, got {vt.iloc[i]!r}", row=i + 1, field="value_type")
+        raise InputError(
+            path,
+            f"value_type must be reported or derived, got {vt.iloc[i]!r}",
+            row=i + 1,
+            field="value_type",
+        )
     out["value_type"] = vt
     out["source_url"] = df["source_url"]
     out["source_kind"] = df["source_kind"]
@@ -83,19 +95,36 @@ def parse_ice_ero_cited(path: Path) -> tuple[pd.DataFrame, RejectLog]:
     over = share & (out["value"] > 100)
     if over.any():
         i = int(out.index[over.to_numpy()][0])
-        raise InputError(path, f"share {out.at[i, 'value']} above 100 percent", row=i + 1, field="value")
+        raise InputError(
+            path, f"share {out.at[i, 'value']} above 100 percent", row=i + 1, field="value"
+        )
     wrong = (share & (out["unit"] != "percent")) | (~share & (out["unit"] != "persons"))
     if wrong.any():
         i = int(out.index[wrong.to_numpy()][0])
-        raise InputError(path, f"unit {out.at[i, 'unit']!r} does not fit measure {out.at[i, 'measure']!r}", row=i + 1, field="unit")
+        raise InputError(
+            path,
+            f"unit {out.at[i, 'unit']!r} does not fit measure {out.at[i, 'measure']!r}",
+            row=i + 1,
+            field="unit",
+        )
     missing_quote = out["quote"].isna() | out["source_url"].isna()
     if missing_quote.any():
         i = int(out.index[missing_quote.to_numpy()][0])
-        raise InputError(path, "a figure without its source URL and quote is not data", row=i + 1, field="quote_or_derivation")
+        raise InputError(
+            path,
+            "a figure without its source URL and quote is not data",
+            row=i + 1,
+            field="quote_or_derivation",
+        )
     dup = out.duplicated(["fiscal_year", "measure"])
     if dup.any():
         i = int(out.index[dup.to_numpy()][0])
-        raise InputError(path, f"duplicate figure for FY{out.at[i, 'fiscal_year']} {out.at[i, 'measure']}", row=i + 1, field="measure")
+        raise InputError(
+            path,
+            f"duplicate figure for FY{out.at[i, 'fiscal_year']} {out.at[i, 'measure']}",
+            row=i + 1,
+            field="measure",
+        )
     return out.reset_index(drop=True), log
 
 
@@ -103,7 +132,9 @@ class IceEroArrestsCited(Adapter):
     """ICE ERO administrative arrests and criminality shares FY2016-FY2020, cited figures."""
 
     name = NAME
-    title = "ICE ERO administrative arrests and shares with convictions/pending charges, FY2016-2020"
+    title = (
+        "ICE ERO administrative arrests and shares with convictions/pending charges, FY2016-2020"
+    )
 
     def load(self, raw_dir: Path) -> SourceData:
         sd = SourceData(self.name, caveats=list(CAVEATS))

@@ -109,7 +109,9 @@ def read_schema(path: Path) -> dict[str, FileEntry]:
     by_file: dict[str, list[dict[str, Any]]] = {}
     for i, r in enumerate(rows, 1):
         if not isinstance(r, dict) or not {"filename", "year", "icpsr"} <= set(r):
-            raise InputError(path, "code_table row lacks filename/year/icpsr", row=i, field="code_table")
+            raise InputError(
+                path, "code_table row lacks filename/year/icpsr", row=i, field="code_table"
+            )
         by_file.setdefault(str(r["filename"]), []).append(r)
     out: dict[str, FileEntry] = {}
     for fname, entries in by_file.items():
@@ -224,7 +226,9 @@ def parse_icpsr_county_file(
         pv = "blank" if np.isnan(part[r]) else str(int(part[r]))
         log.add(int(r) + 1, "part", f"ICPSR part {pv} not read (parts read: {sorted(part_years)})")
     if not frames:
-        raise InputError(path, f"no records of part(s) {sorted(part_years)} in the file", field="part")
+        raise InputError(
+            path, f"no records of part(s) {sorted(part_years)} in the file", field="part"
+        )
     df = pd.concat(frames, ignore_index=True).sort_values("record", kind="mergesort")
     if totals is not None:
         for c in ("murder", "all_arrests"):
@@ -234,7 +238,9 @@ def parse_icpsr_county_file(
     cty = df["fips_cty"].astype("Int64").astype("string").str.zfill(3)
     reasons = pd.Series("", index=df.index)
     reasons[cty.isna() | st.isna()] = "blank FIPS code"
-    reasons[(reasons == "") & (cty == "999")] = "FIPS_CTY 999: state-wide/multi-county agencies, not a county"
+    reasons[(reasons == "") & (cty == "999")] = (
+        "FIPS_CTY 999: state-wide/multi-county agencies, not a county"
+    )
     reasons[(reasons == "") & (cty == "000")] = "FIPS_CTY 000: state-level row, not a county"
     reasons[(reasons == "") & ~st.isin(list(STATES))] = "FIPS state code not a US state, DC or PR"
     for idx in df.index[reasons != ""]:
@@ -242,8 +248,13 @@ def parse_icpsr_county_file(
     keep = (reasons == "").to_numpy()
     df = df.loc[keep].copy()
     df.insert(0, "fips", (st + cty)[keep].astype(str).to_numpy())
-    counts = [c for c in df.columns if c in ARREST_COUNTS or c.startswith("index") or c in (
-        "modified_index", "pop_covered", "county_population", "agencies")]
+    counts = [
+        c
+        for c in df.columns
+        if c in ARREST_COUNTS
+        or c.startswith("index")
+        or c in ("modified_index", "pop_covered", "county_population", "agencies")
+    ]
     for c in counts:
         neg = df[c] < 0
         if neg.any():
@@ -253,13 +264,20 @@ def parse_icpsr_county_file(
         badc = (df["coverage"] < 0) | (df["coverage"] > 100)
         if badc.any():
             r = int(df.loc[badc, "record"].iloc[0])
-            raise InputError(path, f"coverage {df.loc[badc, 'coverage'].iloc[0]:g} outside 0-100", row=r, field="coverage")
+            raise InputError(
+                path,
+                f"coverage {df.loc[badc, 'coverage'].iloc[0]:g} outside 0-100",
+                row=r,
+                field="coverage",
+            )
     dup = df.duplicated(["fips", "year"], keep=False)
     if dup.any():
         # the 1977-1983 file holds a few county codes twice with different counts (Alaska): which
         # record is right is not knowable from the file, so neither is kept
         for r in df.loc[dup, "record"]:
-            log.add(int(r), "fips_cty", "county-year appears twice in the file; both records rejected")
+            log.add(
+                int(r), "fips_cty", "county-year appears twice in the file; both records rejected"
+            )
         df = df.loc[~dup]
     df = df.drop(columns=["fips_st", "fips_cty"])
     return df.reset_index(drop=True), log
@@ -313,7 +331,9 @@ class UcrCountyArrestsIcpsr(Adapter):
             else:
                 assert entry.layout is not None
                 if entry.layout not in layouts:
-                    layouts[entry.layout] = read_layout(folder / "definitions" / f"{entry.layout}.csv")
+                    layouts[entry.layout] = read_layout(
+                        folder / "definitions" / f"{entry.layout}.csv"
+                    )
                 pre = min(entry.part_years.values()) < SERIES_BREAK_YEAR
                 table, log = parse_icpsr_county_file(
                     path,

@@ -34,7 +34,9 @@ def _arrests(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) ->
             "warehouse has no table 'county_arrests' (needs the ucr_county_arrests_icpsr raw "
             "folder); rebuild with `sanctuary-lab build`"
         )
-    cols = ", ".join(["fips", "year", "series", "pop_covered", "coverage", "reporting", *RATES.values()])
+    cols = ", ".join(
+        ["fips", "year", "series", "pop_covered", "coverage", "reporting", *RATES.values()]
+    )
     return con.execute(
         f"SELECT {cols} FROM county_arrests WHERE year BETWEEN ? AND ?", [first_year, last_year]
     ).df()
@@ -54,7 +56,9 @@ def _cohorts(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, str]:
         raise DataUnavailable(
             f"county_year_287g has no cohort column (tried {list(COHORT_COLUMNS)}); columns: {sorted(have)}"
         )
-    df = con.execute(f'SELECT fips, min("{col}") AS cohort FROM county_year_287g GROUP BY fips').df()
+    df = con.execute(
+        f'SELECT fips, min("{col}") AS cohort FROM county_year_287g GROUP BY fips'
+    ).df()
     return df, col
 
 
@@ -113,7 +117,9 @@ def county_arrests_287g(
         rate = num(arr[col]) / pop * 1e4
         arr[f"{kind}_arrest_rate_10k"] = rate
         arr[f"log_{kind}_arrest_rate_10k"] = np.log(rate.where(rate > 0))
-    arr = arr.dropna(subset=["all_arrest_rate_10k", "violent_arrest_rate_10k", "property_arrest_rate_10k"])
+    arr = arr.dropna(
+        subset=["all_arrest_rate_10k", "violent_arrest_rate_10k", "property_arrest_rate_10k"]
+    )
     years = list(range(first_year, last_year + 1))
     have_years = sorted(int(y) for y in arr["year"].unique())
     n_years = len(have_years)
@@ -143,7 +149,9 @@ def county_arrests_287g(
         "missing_years": [y for y in years if y not in have_years],
         "n_units": int(df["fips"].nunique()),
         "n_treated": int((treated > 0).sum()),
-        "cohort_sizes": {int(k): int(v) for k, v in treated[treated > 0].value_counts().sort_index().items()},
+        "cohort_sizes": {
+            int(k): int(v) for k, v in treated[treated > 0].value_counts().sort_index().items()
+        },
         "outcome_kind": "arrests",
         "vintage": {
             "arrests": "county_arrests (ICPSR county-level UCR arrests, all ages, series 1994+)",
