@@ -164,3 +164,74 @@ def county_arrests_287g(
         "sample_flow": flow,
     }
     return Frame(df, meta)
+
+
+#: where to get county offences when the warehouse has none
+OFFENCES_TO_GET = (
+    "county offences known: put Kaplan's UCR offenses-known yearly CSV in ucr_offenses_known/, "
+    "or ICPSR county Part 4 'crimes reported' files in ucr_county_offenses_icpsr/, and rebuild"
+)
+
+
+def county_offenses_sc(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    first_year: int = 2004,
+    last_year: int = 2012,
+    event_threshold: float = 0.5,
+    min_coverage: float = 0.0,
+) -> Frame:
+    """County-year offence rates (offences known, the full official files) with Secure
+    Communities coverage of the county's state (Miles & Cox 2014 unit and years).
+
+    ``sc_share`` is the state's population share covered by SC that year (East et al. 2022 CPUMA
+    shares aggregated to states: the warehouse has no county activation dates); ``sc_cohort`` the
+    first year it reaches ``event_threshold`` (0 = not within the window). Balanced panel of
+    counties with a positive Part I rate every year.
+    """
+    if "county_offenses" not in tables(con):
+        raise DataUnavailable(f"warehouse has no table 'county_offenses' ({OFFENCES_TO_GET})")
+    if "policy_sc_coverage" not in tables(con):
+        raise DataUnavailable("warehouse has no table 'policy_sc_coverage'")
+    off = con.execute(
+        "SELECT fips, year, source, violent, property, part1, population, coverage, reporting "
+        "FROM county_offenses WHERE year BETWEEN ? AND ?",
+        [int(first_year), int(last_year)],
+    ).df()
+    flow: dict[str, int] = {"county-years in county_offenses": len(off)}
+    off = off.loc[off["reporting"] != "none"]
+    cov = num(off["coverage"]).fillna(100.0)
+    off = off.loc[cov >= min_coverage].copy()
+    pop = num(off["population"])
+    for kind in ("violent", "property", "part1"):
+        rate = num(off[kind]) / pop.where(pop > 0) * 1e5
+        off[f"{kind}_rate"] = rate
+        off[f"log_{kind}_rate"] = np.log(rate.where(rate > 0))
+    off = off.dropna(subset=["log_part1_rate"])
+    n_years = int(last_year) - int(first_year) + 1
+    off = off.loc[off.groupby("fips")["year"].transform("nunique") == n_years].copy()
+    flow["balanced (positive Part I rate every year)"] = int(off["fips"].nunique())
+    sc = con.execute("SELECT state_fips, year, sc_frac FROM policy_sc_coverage").df()
+    off["state_fips"] = off["fips"].str[:2]
+    df = off.merge(sc, on=["state_fips", "year"], how="left")
+    df["sc_share"] = num(df["sc_frac"]).fillna(0.0)
+    on = df.loc[df["sc_share"] >= event_threshold].groupby("fips")["year"].min()
+    df["sc_cohort"] = df["fips"].map(on).fillna(0).astype(int)
+    df["state"] = df["state_fips"].map(lambda s: STATES.get(s, ("", ""))[0])
+    df["year"] = df["year"].astype(int)
+    keep = ["fips", "state", "year", "source", "population", "coverage", "sc_share", "sc_cohort"]
+    keep += [c for c in df.columns if c.endswith("_rate")]
+    df = df[keep].sort_values(["fips", "year"]).reset_index(drop=True)
+    meta = {
+        "unit": "county",
+        "years": [int(first_year), int(last_year)],
+        "n_units": int(df["fips"].nunique()),
+        "n_treated": int((df.groupby("fips")["sc_cohort"].first() > 0).sum()),
+        "vintage": {
+            "crime": f"county_offenses ({', '.join(sorted(df['source'].unique()))})",
+            "sc": "East et al. 2022 CPUMA shares, aggregated to states",
+        },
+        "rule": f"sc_cohort = first year the state's SC coverage share >= {event_threshold}",
+        "sample_flow": flow,
+    }
+    return Frame(df, meta)

@@ -93,12 +93,14 @@ def derive(
     staged: dict[str, pd.DataFrame], final: dict[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
     """Build ``county_arrests``, ``icpsr_arrest_files`` and ``ice_ero_arrests``."""
-    files = staged.get("stg_icpsr_arrest_files")
-    return {
+    out = {
         "county_arrests": county_arrests(staged),
-        "icpsr_arrest_files": files.copy() if files is not None else pd.DataFrame(),
         "ice_ero_arrests": ice_ero_arrests(staged),
     }
+    files = staged.get("stg_icpsr_arrest_files")
+    if files is not None:
+        out["icpsr_arrest_files"] = files.copy()
+    return out
 
 
 QUALITY_CHECKS = [
