@@ -18,7 +18,9 @@ STATES = ["06", "48", "36", "12", "37", "17", "42", "39"]
 COUNTIES = ["001", "003", "005", "007"]
 
 
-def write_kaplan_offenses_known(path: Path, years: range = range(2004, 2013), seed: int = 1) -> dict:
+def write_kaplan_offenses_known(
+    path: Path, years: range = range(2004, 2013), seed: int = 1
+) -> dict:
     """Agency-level offences known in Jacob Kaplan's concatenated yearly format.
 
     Layout: Kaplan, *Uniform Crime Reporting (UCR) Program Data: Offenses Known and Clearances by
@@ -46,7 +48,9 @@ def write_kaplan_offenses_known(path: Path, years: range = range(2004, 2013), se
                 pop = int(rng.integers(20_000, 200_000))
                 for y in years:
                     lam = base * pop / 1e5 * (1 + 0.02 * (y - years[0]))
-                    v = rng.poisson([lam * 0.05, lam * 0.1, lam * 0.3, lam * 0.55, lam * 2, lam * 6, lam * 0.8])
+                    v = rng.poisson(
+                        [lam * 0.05, lam * 0.1, lam * 0.3, lam * 0.55, lam * 2, lam * 6, lam * 0.8]
+                    )
                     missing = 3 if (s, c, a, y) == ("06", "001", 0, years[0]) else 0
                     rows.append([ori, ori + "00", f"agency {ori}", "state", "XX", y, missing, s, c,
                                  s + c, pop, *v.tolist()])  # fmt: skip
@@ -86,7 +90,9 @@ def write_icpsr_part4(path: Path, n: int = 12, seed: int = 2) -> list[dict]:
             "MVTHEFT": int(rng.integers(0, 3000)), "ARSON": int(rng.integers(0, 90)),
         }  # fmt: skip
         r["CPOPCRIM"] = r["CPOPARST"] - 100
-        r["INDEX"] = sum(r[k] for k in ("MURDER", "RAPE", "ROBBERY", "AGASLT", "BURGLRY", "LARCENY", "MVTHEFT"))
+        r["INDEX"] = sum(
+            r[k] for k in ("MURDER", "RAPE", "ROBBERY", "AGASLT", "BURGLRY", "LARCENY", "MVTHEFT")
+        )
         r["MODINDX"] = r["INDEX"] + r["ARSON"]
         records.append(r)
     lines = []

@@ -82,7 +82,10 @@ def parse_ddp_records(path: Path, kind: str) -> tuple[pd.DataFrame, RejectLog]:
         if badc.any():
             i = int(badc.to_numpy().nonzero()[0][0])
             raise InputError(
-                path, f"criminality {c.iloc[i]!r} is not one of ICE's 1/2/3 categories", row=i + 1, field=ccol
+                path,
+                f"criminality {c.iloc[i]!r} is not one of ICE's 1/2/3 categories",
+                row=i + 1,
+                field=ccol,
             )
         out["criminality"] = code.map(CRIMINALITY)
     else:
@@ -111,7 +114,9 @@ class DdpIceRecords(Adapter):
             kind = kind_of(path)
             if kind is None:
                 log = RejectLog(self.name, path.name)
-                log.add(0, "file", "name does not start with arrests, detainers or removals; not parsed")
+                log.add(
+                    0, "file", "name does not start with arrests, detainers or removals; not parsed"
+                )
                 sd.record(path, rows_read=0, rows_kept=0, log=log)
                 continue
             table, log = parse_ddp_records(path, kind)

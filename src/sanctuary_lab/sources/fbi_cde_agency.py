@@ -67,8 +67,12 @@ def parse_cde_agency(path: Path) -> tuple[pd.DataFrame, RejectLog]:
     known = offense.isin(list(OFFENCES))
     agg = offense.isin(list(AGGREGATES))
     unknown = ~known & ~agg
-    log.add_many((df.index[unknown] + 1).tolist(), "offense", "offence name not known to the adapter")
-    long = pd.DataFrame({"ori": ori, "year": year, "offence": offense.map(OFFENCES), "actual": actual})
+    log.add_many(
+        (df.index[unknown] + 1).tolist(), "offense", "offence name not known to the adapter"
+    )
+    long = pd.DataFrame(
+        {"ori": ori, "year": year, "offence": offense.map(OFFENCES), "actual": actual}
+    )
     long["row"] = df.index + 1
     long = long.loc[known.to_numpy()]
     dup = long.duplicated(["ori", "year", "offence"])
@@ -81,7 +85,9 @@ def parse_cde_agency(path: Path) -> tuple[pd.DataFrame, RejectLog]:
         wide[c] = pd.array([pd.NA] * len(wide), dtype="Int64")
     wide["ori7"] = wide["ori"].str[:7]
     state = df.assign(_o=ori).drop_duplicates("_o").set_index("_o")
-    wide["state"] = wide["ori"].map(state["state_abbr"]) if "state_abbr" in df else wide["ori"].str[:2]
+    wide["state"] = (
+        wide["ori"].map(state["state_abbr"]) if "state_abbr" in df else wide["ori"].str[:2]
+    )
     wide["file"] = path.name
     return wide, log
 
@@ -107,6 +113,8 @@ class FbiCdeAgency(Adapter):
             parts.append(table)
         out = pd.concat(parts, ignore_index=True)
         if out.duplicated(["ori", "year"]).any():
-            raise InputError(folder, "two files hold the same agency-year; keep one file per agency")
+            raise InputError(
+                folder, "two files hold the same agency-year; keep one file per agency"
+            )
         sd.tables["cde_agency_offenses"] = out
         return sd

@@ -258,16 +258,16 @@ def parse_icpsr_county_file(
     for c in counts:
         neg = df[c] < 0
         if neg.any():
-            r = int(df.loc[neg, "record"].iloc[0])
-            raise InputError(path, f"negative count {df.loc[neg, c].iloc[0]:g}", row=r, field=c)
+            rec = int(df.loc[neg, "record"].iloc[0])
+            raise InputError(path, f"negative count {df.loc[neg, c].iloc[0]:g}", row=rec, field=c)
     if "coverage" in df:
         badc = (df["coverage"] < 0) | (df["coverage"] > 100)
         if badc.any():
-            r = int(df.loc[badc, "record"].iloc[0])
+            rec = int(df.loc[badc, "record"].iloc[0])
             raise InputError(
                 path,
                 f"coverage {df.loc[badc, 'coverage'].iloc[0]:g} outside 0-100",
-                row=r,
+                row=rec,
                 field="coverage",
             )
     dup = df.duplicated(["fips", "year"], keep=False)

@@ -88,8 +88,19 @@ def parse_icpsr_county_offenses(
     )
     # CPOPARST / AG_ARRST describe the arrest part; offences use CPOPCRIM / AG_OFF
     table = table.drop(columns=[c for c in ("pop_covered", "agencies") if c in table])
-    table = table.rename(columns={"pop_covered_offences": "pop_covered", "agencies_offences": "agencies"})
-    keep = ["fips", "year", "record", "pop_covered", "agencies", "coverage", *OFFENCES, "index_offences"]
+    table = table.rename(
+        columns={"pop_covered_offences": "pop_covered", "agencies_offences": "agencies"}
+    )
+    keep = [
+        "fips",
+        "year",
+        "record",
+        "pop_covered",
+        "agencies",
+        "coverage",
+        *OFFENCES,
+        "index_offences",
+    ]
     return table.reindex(columns=keep), log
 
 
@@ -98,7 +109,9 @@ class UcrCountyOffensesIcpsr(Adapter):
 
     name = NAME
     title = "ICPSR county-level UCR crimes reported (offences known, Part 4), fixed width"
-    get = "ICPSR county-level UCR studies (e.g. 04466 for 2004), Part 4 'crimes reported' ASCII data"
+    get = (
+        "ICPSR county-level UCR studies (e.g. 04466 for 2004), Part 4 'crimes reported' ASCII data"
+    )
 
     def load(self, raw_dir: Path) -> SourceData:
         sd = SourceData(self.name, caveats=list(CAVEATS))
@@ -119,7 +132,11 @@ class UcrCountyOffensesIcpsr(Adapter):
             year = year_for(path, years)
             if year is None:
                 log = RejectLog(self.name, path.name)
-                log.add(0, "file", "no year in the file name and no known ICPSR study number; not parsed")
+                log.add(
+                    0,
+                    "file",
+                    "no year in the file name and no known ICPSR study number; not parsed",
+                )
                 sd.record(path, rows_read=0, rows_kept=0, log=log)
                 continue
             table, log = parse_icpsr_county_offenses(path, year, layout)
@@ -128,6 +145,8 @@ class UcrCountyOffensesIcpsr(Adapter):
         if parts:
             out = pd.concat(parts, ignore_index=True)
             if out.duplicated(["fips", "year"]).any():
-                raise InputError(folder, "two files hold the same county-year; keep one file per year")
+                raise InputError(
+                    folder, "two files hold the same county-year; keep one file per year"
+                )
             sd.tables["icpsr_county_offenses"] = out
         return sd

@@ -35,7 +35,9 @@ SOURCE_TABLES: dict[str, tuple[str, ...]] = {
     "policy-287g-2024-2026": ("county_year_287g", "policy_287g"),
     "policy-sc-287g-cpuma-east2022": ("policy_sc_coverage",),
     "ice-detainer-outcomes-npr": (
-        "detainers_national_by_year", "detainers_national_by_reason", "county_detainer_declines",
+        "detainers_national_by_year",
+        "detainers_national_by_reason",
+        "county_detainer_declines",
     ),  # fmt: skip
     "ice-aor-crosswalks": ("ice_aor", "stg_aor_demog"),
     "ucr_county_arrests_icpsr": ("county_arrests",),
@@ -49,7 +51,10 @@ SOURCE_TABLES: dict[str, tuple[str, ...]] = {
 DESCRIPTIVE_TABLES: dict[str, tuple[str, ...]] = {
     "detainer_declines_by_year": ("detainers_national_by_year", "detainers_national_by_reason"),
     "enforcement_breadth": (
-        "detainers_national_by_year", "county_year_287g", "policy_sc_coverage", "ice_arrests",
+        "detainers_national_by_year",
+        "county_year_287g",
+        "policy_sc_coverage",
+        "ice_arrests",
     ),  # fmt: skip
     "ice_ero_noncriminal_share": ("ice_ero_arrests",),
 }
@@ -94,7 +99,9 @@ def _present(adapter: Any, raw_dir: Path) -> tuple[bool, int]:
     folder = Path(raw_dir) / adapter.name
     if not folder.is_dir():
         return False, 0
-    files = [p for p in folder.rglob("*") if p.is_file() and p.name not in ("SOURCE.md", "layout.csv")]
+    files = [
+        p for p in folder.rglob("*") if p.is_file() and p.name not in ("SOURCE.md", "layout.csv")
+    ]
     if getattr(adapter, "get", None):  # full formats: present only with data files
         files = [p for p in files if p.suffix in (".csv", ".gz", ".txt")]
     return bool(files), len(files)
@@ -136,7 +143,9 @@ def catalog(raw_dir: Path, check: bool = False) -> list[dict[str, Any]]:
                 "tables": list(tables),
                 "studies": studies,
                 "claims": sorted(c for s in studies for c in claims.get(s, [])),
-                "get": "" if present else (getattr(a, "get", "") or f"folder {a.name}/ (see INDEX.md)"),
+                "get": ""
+                if present
+                else (getattr(a, "get", "") or f"folder {a.name}/ (see INDEX.md)"),
             }
         )
     return rows
@@ -145,10 +154,14 @@ def catalog(raw_dir: Path, check: bool = False) -> list[dict[str, Any]]:
 def sources_command(
     raw_dir: Annotated[
         Path | None,
-        typer.Option("--raw-dir", help="Raw-data folder (default: $SANCTUARY_LAB_RAW_DIR or ../shared/data/raw)"),
+        typer.Option(
+            "--raw-dir",
+            help="Raw-data folder (default: $SANCTUARY_LAB_RAW_DIR or ../shared/data/raw)",
+        ),
     ] = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Parse the full-format files present (bad input: exit 2)")
+        bool,
+        typer.Option("--check", help="Parse the full-format files present (bad input: exit 2)"),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
 ) -> None:
@@ -158,7 +171,9 @@ def sources_command(
 
     raw = resolve_raw_dir(raw_dir)
     if not raw.is_dir():
-        raise InputError(raw, "raw-data directory not found; pass --raw-dir or set SANCTUARY_LAB_RAW_DIR")
+        raise InputError(
+            raw, "raw-data directory not found; pass --raw-dir or set SANCTUARY_LAB_RAW_DIR"
+        )
     rows = catalog(raw, check=check)
     if as_json:
         typer.echo(json.dumps(rows))
@@ -167,7 +182,9 @@ def sources_command(
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=f"{sum(r['present'] for r in rows)} of {len(rows)} sources present in {escape(str(raw))}")
+    t = Table(
+        title=f"{sum(r['present'] for r in rows)} of {len(rows)} sources present in {escape(str(raw))}"
+    )
     for col in ("source", "present", "years", "studies", "get"):
         t.add_column(col)
     for r in rows:

@@ -71,7 +71,9 @@ def _cde(stg: pd.DataFrame, agencies: pd.DataFrame | None) -> pd.DataFrame | Non
     return out.assign(population=np.nan, coverage=np.nan, source="fbi_cde_agency")
 
 
-def county_offenses(staged: dict[str, pd.DataFrame], final: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+def county_offenses(
+    staged: dict[str, pd.DataFrame], final: dict[str, pd.DataFrame]
+) -> pd.DataFrame | None:
     """County-year offences known from whichever full-format sources are present."""
     parts = []
     if (k := staged.get("stg_ucr_offenses_known")) is not None and not k.empty:
@@ -95,7 +97,9 @@ def county_offenses(staged: dict[str, pd.DataFrame], final: dict[str, pd.DataFra
     cov = pd.to_numeric(out["coverage"], errors="coerce")
     out["coverage"] = cov.astype("float64")
     none = out["part1"].isna() | (cov == 0)
-    out["reporting"] = np.select([none.to_numpy(), (cov >= 100).to_numpy()], ["none", "full"], "partial")
+    out["reporting"] = np.select(
+        [none.to_numpy(), (cov >= 100).to_numpy()], ["none", "full"], "partial"
+    )
     pop = out["population"].astype("float64").where(lambda s: s > 0)
     for what in ("violent", "property", "part1"):
         out[f"{what}_rate_100k"] = out[what].astype("float64") / pop * 1e5
