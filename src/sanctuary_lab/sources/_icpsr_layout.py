@@ -216,19 +216,46 @@ def read_records(path: Path) -> tuple[np.ndarray, np.ndarray]:
     data = path.read_bytes()
     if not data.strip():
         raise InputError(path, "file is empty")
-    lines = data.replace(b"\r\n", b"\n").rstrip(b"\n").split(b"\n")
-    width = max(len(x) for x in lines)
-    buf = np.full((len(lines), width), ord(" "), dtype=np.uint8)
-    lengths = np.fromiter((len(x) for x in lines), dtype=np.int64, count=len(lines))
-    flat = np.frombuffer(b"".join(lines), dtype=np.uint8)
-    rows = np.repeat(np.arange(len(lines)), lengths)
-    cols = np.arange(flat.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    buf[rows, cols] = flat
+    data = data.replace(b"\r\n", b"\n").rstrip(b"\n") + b"\n"
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    lengths = np.diff(np.concatenate(([-1], ends))) - 1
+    width = int(lengths.max())
+    if (lengths == width).all():  # fixed record length: a reshape, no copy per record
+        buf = raw.reshape(len(lengths), width + 1)[:, :width]
+    else:
+        buf = np.full((len(lengths), width), ord(" "), dtype=np.uint8)
+        starts = ends - lengths
+        keep = raw != 10
+        rows = np.repeat(np.arange(len(lengths)), lengths + 1)[keep]
+        cols = (np.arange(raw.size) - np.repeat(starts, lengths + 1))[keep]
+        buf[rows, cols] = raw[keep]
     bad = (buf < 32) | (buf > 126)
     if bad.any():
         r, c = (int(v[0]) for v in np.nonzero(bad))
         raise InputError(path, f"non-ASCII or control byte at column {c + 1}", row=r + 1)
     return buf, lengths
+
+
+def _digits(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer values of right-justified digit fields (leading blanks allowed), vectorised.
+
+    Returns ``(values, bad_rows)`` (blank field = NaN; ``bad_rows`` = records with a blank after
+    a digit, e.g. ``"40 2"``), or None when the field holds other characters (sign, decimal
+    point), which the general path handles.
+    """
+    isdig = (chunk >= 48) & (chunk <= 57)
+    isblank = chunk == 32
+    if not (isdig | isblank).all():
+        return None
+    started = np.maximum.accumulate(isdig, axis=1)
+    bad_rows = np.nonzero((started & ~isdig).any(axis=1))[0]
+    width = chunk.shape[1]
+    weights = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    values = (np.where(isdig, chunk - 48, 0).astype(np.int64) * weights).sum(axis=1)
+    out = values.astype("float64")
+    out[~isdig.any(axis=1)] = np.nan
+    return out, bad_rows
 
 
 def slice_field(
@@ -253,7 +280,20 @@ def slice_field(
             field=column,
         )
     chunk = buf[rows, f.start - 1 : f.end]
-    text = chunk.view(f"S{f.width}").ravel()
+    fast = _digits(chunk)
+    if fast is not None:
+        values, bad_rows = fast
+        if bad_rows.size == 0:
+            return values
+        i = int(bad_rows[0])
+        raise InputError(
+            path,
+            f"expected a number in columns {f.start}-{f.end} ({f.name}), got "
+            f"{chunk[i].tobytes().decode('ascii')!r}",
+            row=int(rows[i]) + 1,
+            field=column,
+        )
+    text = np.ascontiguousarray(chunk).view(f"S{f.width}").ravel()
     s = pd.Series(np.char.decode(np.char.strip(text), "ascii"))
     blank = s == ""
     num = pd.to_numeric(s.where(~blank), errors="coerce")
