@@ -230,3 +230,11 @@ def test_sc_county_study_end_to_end_on_fixture(raw_dir: Path, tmp_path: Path) ->
     assert {"log_part1_rate:twfe", "log_part1_rate:callaway_santanna"} <= set(res.results)
     tw = res.results["log_part1_rate:twfe"].table.set_index("term").loc["sc_share"]
     assert tw["n_obs"] == 32 * 9 and pd.notna(tw["estimate"])
+    # the 287(g) county offences frame reads the same table (Forrester & Nowrasteh layout)
+    from sanctuary_lab.studies.frames_arrests import county_offenses_287g
+
+    con = duckdb.connect(str(out), read_only=True)
+    f = county_offenses_287g(con, first_year=2004, last_year=2012)
+    con.close()
+    assert f.meta["n_units"] == 32 and sorted(f.data["year"].unique()) == list(range(2004, 2013))
+    assert f.meta["outcome_kind"] == "offences known (crime)"

@@ -235,3 +235,81 @@ def county_offenses_sc(
         "sample_flow": flow,
     }
     return Frame(df, meta)
+
+
+def county_offenses_287g(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    first_year: int = 2003,
+    last_year: int = 2015,
+    cohorts: list[int] | None = None,
+    min_coverage: float = 0.0,
+) -> Frame:
+    """County-year offence (crime) rates per 100,000 from the full official files, with the
+    287(g) cohort (Forrester & Nowrasteh 2020 unit and years; needs ``county_offenses``).
+
+    Cohorts as in :func:`county_arrests_287g` (default 2002 to ``last_year``); balanced panel of
+    counties with positive violent and property rates every year.
+    """
+    if "county_offenses" not in tables(con):
+        raise DataUnavailable(f"warehouse has no table 'county_offenses' ({OFFENCES_TO_GET})")
+    first_year, last_year = int(first_year), int(last_year)
+    lo, hi = (int(c) for c in (cohorts or [2002, last_year]))
+    off = con.execute(
+        "SELECT fips, year, source, violent, property, part1, population, coverage, reporting "
+        "FROM county_offenses WHERE year BETWEEN ? AND ?",
+        [first_year, last_year],
+    ).df()
+    flow: dict[str, int] = {"county-years in county_offenses": len(off)}
+    off = off.loc[
+        (off["reporting"] != "none") & (num(off["coverage"]).fillna(100.0) >= min_coverage)
+    ]
+    off = off.copy()
+    pop = num(off["population"])
+    for kind in ("violent", "property", "part1"):
+        rate = num(off[kind]) / pop.where(pop > 0) * 1e5
+        off[f"{kind}_rate"] = rate
+        off[f"log_{kind}_rate"] = np.log(rate.where(rate > 0))
+    off = off.dropna(subset=["log_violent_rate", "log_property_rate"])
+    n_years = last_year - first_year + 1
+    off = off.loc[off.groupby("fips")["year"].transform("nunique") == n_years].copy()
+    flow["balanced (positive violent and property rates every year)"] = int(off["fips"].nunique())
+    coh, coh_col = _cohorts(con)
+    df = off.merge(coh, on="fips", how="left")
+    c = num(df["cohort"]).fillna(0)
+    drop = ((c > 0) & (c < first_year)) | (
+        (c >= first_year) & (c <= last_year) & ((c < lo) | (c > hi))
+    )
+    df = df.loc[~drop.to_numpy()].copy()
+    c = num(df["cohort"]).fillna(0)
+    df["cohort_287g"] = np.where((c >= lo) & (c <= min(hi, last_year)), c, 0).astype(int)
+    df["treated_287g"] = ((df["cohort_287g"] > 0) & (df["year"] >= df["cohort_287g"])).astype(int)
+    df["state"] = df["fips"].str[:2].map(lambda s: STATES.get(s, ("", ""))[0])
+    df["year"] = df["year"].astype(int)
+    keep = [
+        "fips",
+        "state",
+        "year",
+        "source",
+        "population",
+        "coverage",
+        "cohort_287g",
+        "treated_287g",
+    ]
+    keep += [c for c in df.columns if c.endswith("_rate")]
+    df = df[keep].sort_values(["fips", "year"]).reset_index(drop=True)
+    treated = df.groupby("fips")["cohort_287g"].first()
+    meta = {
+        "unit": "county",
+        "years": [first_year, last_year],
+        "n_units": int(df["fips"].nunique()),
+        "n_treated": int((treated > 0).sum()),
+        "outcome_kind": "offences known (crime)",
+        "vintage": {
+            "crime": f"county_offenses ({', '.join(sorted(df['source'].unique()))})",
+            "treatment": f"county_year_287g.{coh_col}",
+        },
+        "rule": f"cohort_287g = county_year_287g.{coh_col} when in {lo}-{hi}; 0 = not treated in the panel",
+        "sample_flow": flow,
+    }
+    return Frame(df, meta)
