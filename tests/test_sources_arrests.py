@@ -230,3 +230,26 @@ def test_county_arrests_287g_frame(tmp_path: Path, county_arrests: pd.DataFrame)
     assert f.meta["vintage"]["treatment"] == "county_year_287g.first_year"
     with pytest.raises(Exception, match="series break"):
         county_arrests_287g(con, first_year=1990)
+
+
+def test_cli_truncated_icpsr_file_exit_2(
+    raw_dir: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A truncated arrest file in a raw folder: `sources --check` prints one line naming file,
+    row and field, exit 2."""
+    from cli_helpers import run_cli
+
+    src = raw_dir / FOLDER
+    dst = tmp_path / FOLDER
+    (dst / "unparsed").mkdir(parents=True)
+    for p in src.iterdir():
+        if p.is_file():
+            (dst / p.name).symlink_to(p.resolve())
+    (dst / "definitions").symlink_to((src / "definitions").resolve())
+    lines = (src / "unparsed" / "04466.txt").read_text().splitlines()
+    lines[99] = lines[99][:100]
+    (dst / "unparsed" / "04466.txt").write_text("\n".join(lines) + "\n")
+    code, _, err = run_cli(monkeypatch, capsys, "sources", "--check", "--raw-dir", str(tmp_path))
+    out = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 2 and len(out) == 1 and out[0].startswith("error: ")
+    assert "04466.txt" in out[0] and "row 100" in out[0] and "field 'forgery'" in out[0]

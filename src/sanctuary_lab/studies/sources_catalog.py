@@ -3,7 +3,7 @@
 
 Each adapter is listed with ``present`` (its folder, or for the full official formats its data
 files, is in the raw folder), the years it covers (the raw shelf's ``INDEX.md`` row; for full
-formats checked with ``--check``, the years parsed), the warehouse tables it feeds
+formats checked with ``--check``, the years parsed; ``--check`` parses every source present), the warehouse tables it feeds
 (:data:`SOURCE_TABLES`), and the bundled studies whose ``[data] tables`` use those tables and the
 registered claims that point at those studies. For an absent source, ``get`` says what to
 download.
@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 
 #: raw folder -> warehouse (final) tables it feeds
@@ -110,8 +111,9 @@ def _present(adapter: Any, raw_dir: Path) -> tuple[bool, int]:
 def catalog(raw_dir: Path, check: bool = False) -> list[dict[str, Any]]:
     """One entry per known source (see the module docstring).
 
-    With ``check``, every present full-format source is parsed (bad input raises
-    :class:`~sanctuary_lab.errors.InputError`) and its years are read from the parsed tables.
+    With ``check``, every present source is parsed (bad input raises
+    :class:`~sanctuary_lab.errors.InputError`); a full-format source's years are read from the
+    parsed tables.
     """
     from sanctuary_lab.sources import all_adapters
 
@@ -123,13 +125,14 @@ def catalog(raw_dir: Path, check: bool = False) -> list[dict[str, Any]]:
         present, n_files = _present(a, raw_dir)
         full = bool(getattr(a, "get", None))
         y = years.get(a.name, "")
-        if full and present and check:
+        if present and check:
             sd = a.load(raw_dir)
             found = sorted(
                 {int(v) for t in sd.tables.values() for c in ("year", "fiscal_year") if c in t
-                 for v in t[c].dropna().unique()}
+                 for v in pd.to_numeric(t[c], errors="coerce").dropna().unique()}
             )  # fmt: skip
-            y = f"{found[0]}-{found[-1]}" if found else ""
+            if found and (full or not y):
+                y = f"{found[0]}-{found[-1]}"
         tables = SOURCE_TABLES.get(a.name, ())
         studies = sorted(s for s, t in study_tables.items() if t & set(tables))
         rows.append(
@@ -161,7 +164,9 @@ def sources_command(
     ] = None,
     check: Annotated[
         bool,
-        typer.Option("--check", help="Parse the full-format files present (bad input: exit 2)"),
+        typer.Option(
+            "--check", help="Parse every source present (bad input: exit 2), without building"
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
 ) -> None:
