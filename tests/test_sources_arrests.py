@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.errors import InputError, SpecError
 from sanctuary_lab.sources._icpsr_layout import layout_for_part, read_layout
 from sanctuary_lab.sources.ice_ero_arrests_cited import IceEroArrestsCited, parse_ice_ero_cited
 from sanctuary_lab.sources.ucr_county_arrests_icpsr import (
@@ -228,8 +228,16 @@ def test_county_arrests_287g_frame(tmp_path: Path, county_arrests: pd.DataFrame)
     t = d.loc[d["cohort_287g"] == 2006]
     assert (t["treated_287g"] == (t["year"] >= 2006).astype(int)).all()
     assert f.meta["vintage"]["treatment"] == "county_year_287g.first_year"
-    with pytest.raises(Exception, match="series break"):
+    with pytest.raises(SpecError, match="series break"):
         county_arrests_287g(con, first_year=1990)
+    with pytest.raises(SpecError, match="cohorts"):
+        county_arrests_287g(con, cohorts=[2008])
+    with pytest.raises(SpecError, match="first_year"):
+        county_arrests_287g(con, first_year="1994; DROP TABLE x")
+    with pytest.raises(SpecError, match="cohort_column 'nope'"):
+        county_arrests_287g(con, cohort_column="nope")
+    named = county_arrests_287g(con, cohort_column="first_year")
+    assert named.data.equals(d)
 
 
 def test_cli_truncated_icpsr_file_exit_2(

@@ -28,6 +28,31 @@ RATES = {
 }
 
 
+def _int(name: str, value: object) -> int:
+    """A whole-number study parameter, or a one-line SpecError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise SpecError(f"parameter {name!r} must be a year (whole number), got {value!r}")
+    try:
+        f = float(value)
+    except ValueError:
+        raise SpecError(
+            f"parameter {name!r} must be a year (whole number), got {value!r}"
+        ) from None
+    if not f.is_integer() or not 1900 <= f <= 2100:
+        raise SpecError(f"parameter {name!r} must be a year between 1900 and 2100, got {value!r}")
+    return int(f)
+
+
+def _cohort_window(cohorts: object, default: list[int]) -> tuple[int, int]:
+    c = default if cohorts is None else cohorts
+    if not isinstance(c, (list, tuple)) or len(c) != 2:
+        raise SpecError(f"parameter 'cohorts' must be [first, last] years, got {cohorts!r}")
+    lo, hi = _int("cohorts", c[0]), _int("cohorts", c[1])
+    if hi < lo:
+        raise SpecError(f"parameter 'cohorts' ends before it starts: {cohorts!r}")
+    return lo, hi
+
+
 def _arrests(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) -> pd.DataFrame:
     if "county_arrests" not in tables(con):
         raise DataUnavailable(
@@ -42,7 +67,7 @@ def _arrests(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) ->
     ).df()
 
 
-def _cohorts(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, str]:
+def _cohorts(con: duckdb.DuckDBPyConnection, column: str = "") -> tuple[pd.DataFrame, str]:
     if "county_year_287g" not in tables(con):
         raise DataUnavailable("warehouse has no table 'county_year_287g'")
     have = {
@@ -51,7 +76,14 @@ def _cohorts(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, str]:
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'county_year_287g'"
         ).fetchall()
     }
-    col = next((c for c in COHORT_COLUMNS if c in have), None)
+    if column:
+        if column not in have:
+            raise SpecError(
+                f"cohort_column {column!r} is not a column of county_year_287g; columns: {sorted(have)}"
+            )
+        col: str | None = column
+    else:
+        col = next((c for c in COHORT_COLUMNS if c in have), None)
     if col is None:
         raise DataUnavailable(
             f"county_year_287g has no cohort column (tried {list(COHORT_COLUMNS)}); columns: {sorted(have)}"
@@ -70,6 +102,7 @@ def county_arrests_287g(
     cohorts: list[int] | None = None,
     min_coverage: float = 0.0,
     min_pop_covered: int = 1000,
+    cohort_column: str = "",
 ) -> Frame:
     """County-year arrest rates per 10,000 covered with the 287(g) adoption cohort.
 
@@ -87,6 +120,9 @@ def county_arrests_287g(
         imputed wholly.
     min_pop_covered
         Minimum population covered in every year (rates on tiny populations are noise).
+    cohort_column
+        ``county_year_287g`` column holding the adoption year (e.g. ``county_jail_first_year``
+        where the treatment table declares it); default the first of :data:`COHORT_COLUMNS`.
 
     Returns
     -------
@@ -96,7 +132,7 @@ def county_arrests_287g(
         ``cohort_287g`` (0 = not treated in the panel), ``treated_287g`` (1 from the cohort year).
         Balanced: counties with a usable rate in every year.
     """
-    first_year, last_year = int(first_year), int(last_year)
+    first_year, last_year = _int("first_year", first_year), _int("last_year", last_year)
     if first_year < 1994 <= last_year and first_year <= 1992:
         raise SpecError(
             "county arrest panels cannot span the 1993/1994 ICPSR series break; "
@@ -104,7 +140,7 @@ def county_arrests_287g(
         )
     if last_year < first_year:
         raise SpecError(f"last_year {last_year} is before first_year {first_year}")
-    lo, hi = (int(c) for c in (cohorts or [2002, 2008]))
+    lo, hi = _cohort_window(cohorts, [2002, 2008])
     arr = _arrests(con, first_year, last_year)
     flow: dict[str, int] = {"county-years in county_arrests": len(arr)}
     arr = arr.loc[arr["reporting"] != "none"].copy()
@@ -126,7 +162,7 @@ def county_arrests_287g(
     full = arr.groupby("fips")["year"].transform("nunique") == n_years
     arr = arr.loc[full].copy()
     flow["balanced (every year with arrest rates)"] = int(arr["fips"].nunique())
-    coh, coh_col = _cohorts(con)
+    coh, coh_col = _cohorts(con, cohort_column)
     df = arr.merge(coh, on="fips", how="left")
     c = num(df["cohort"]).fillna(0)
     early = (c > 0) & (c < first_year)
@@ -189,6 +225,7 @@ def county_offenses_sc(
     first year it reaches ``event_threshold`` (0 = not within the window). Balanced panel of
     counties with a positive Part I rate every year.
     """
+    first_year, last_year = _int("first_year", first_year), _int("last_year", last_year)
     if "county_offenses" not in tables(con):
         raise DataUnavailable(f"warehouse has no table 'county_offenses' ({OFFENCES_TO_GET})")
     if "policy_sc_coverage" not in tables(con):
@@ -244,6 +281,7 @@ def county_offenses_287g(
     last_year: int = 2015,
     cohorts: list[int] | None = None,
     min_coverage: float = 0.0,
+    cohort_column: str = "",
 ) -> Frame:
     """County-year offence (crime) rates per 100,000 from the full official files, with the
     287(g) cohort (Forrester & Nowrasteh 2020 unit and years; needs ``county_offenses``).
@@ -253,8 +291,8 @@ def county_offenses_287g(
     """
     if "county_offenses" not in tables(con):
         raise DataUnavailable(f"warehouse has no table 'county_offenses' ({OFFENCES_TO_GET})")
-    first_year, last_year = int(first_year), int(last_year)
-    lo, hi = (int(c) for c in (cohorts or [2002, last_year]))
+    first_year, last_year = _int("first_year", first_year), _int("last_year", last_year)
+    lo, hi = _cohort_window(cohorts, [2002, last_year])
     off = con.execute(
         "SELECT fips, year, source, violent, property, part1, population, coverage, reporting "
         "FROM county_offenses WHERE year BETWEEN ? AND ?",
@@ -274,7 +312,7 @@ def county_offenses_287g(
     n_years = last_year - first_year + 1
     off = off.loc[off.groupby("fips")["year"].transform("nunique") == n_years].copy()
     flow["balanced (positive violent and property rates every year)"] = int(off["fips"].nunique())
-    coh, coh_col = _cohorts(con)
+    coh, coh_col = _cohorts(con, cohort_column)
     df = off.merge(coh, on="fips", how="left")
     c = num(df["cohort"]).fillna(0)
     drop = ((c > 0) & (c < first_year)) | (
