@@ -142,6 +142,11 @@ def county_arrests_287g(
         raise SpecError(f"last_year {last_year} is before first_year {first_year}")
     lo, hi = _cohort_window(cohorts, [2002, 2008])
     arr = _arrests(con, first_year, last_year)
+    if arr.empty:
+        raise DataUnavailable(
+            f"county_arrests has no rows for {first_year}-{last_year} (the raw folder "
+            "ucr_county_arrests_icpsr holds 1977-1992 and 1994-2008)"
+        )
     flow: dict[str, int] = {"county-years in county_arrests": len(arr)}
     arr = arr.loc[arr["reporting"] != "none"].copy()
     pop = num(arr["pop_covered"])
