@@ -35,6 +35,7 @@ def _register_optional() -> None:
         ("sanctuary_lab.studies.commands", ("studies", "run", "check")),
         ("sanctuary_lab.report.commands", ("report",)),
         ("sanctuary_lab.multiverse.commands", ("multiverse",)),
+        ("sanctuary_lab.studies.sources_catalog", ("sources",)),
     ):
         try:
             module = importlib.import_module(module_name)

@@ -182,6 +182,11 @@ def covariates(con: duckdb.DuckDBPyConnection, vintage: str, columns: list[str])
 
 def frames() -> dict[str, Callable[..., Frame]]:
     """Analysis-frame builders by name (the builder modules import the helpers above)."""
+    from sanctuary_lab.studies.frames_arrests import (
+        county_arrests_287g,
+        county_offenses_287g,
+        county_offenses_sc,
+    )
     from sanctuary_lab.studies.frames_county import county_cross_section, county_panel_287g
     from sanctuary_lab.studies.frames_economic import (
         county_acs_long_difference,
@@ -198,6 +203,9 @@ def frames() -> dict[str, Callable[..., Frame]]:
     return {
         "county_cross_section": county_cross_section,
         "county_panel_287g": county_panel_287g,
+        "county_arrests_287g": county_arrests_287g,
+        "county_offenses_sc": county_offenses_sc,
+        "county_offenses_287g": county_offenses_287g,
         "state_panel": state_panel,
         "city_panel": city_panel,
         "state_immigrant_panel": state_immigrant_panel,

@@ -158,8 +158,18 @@ def cited_facts(
     return load_facts(path), {}
 
 
+def ice_ero_noncriminal_share(
+    con: duckdb.DuckDBPyConnection, **options: Any
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """See :func:`sanctuary_lab.studies.descriptive_ice.ice_ero_noncriminal_share`."""
+    from sanctuary_lab.studies.descriptive_ice import ice_ero_noncriminal_share as build
+
+    return build(con, **options)
+
+
 DESCRIPTIVES: dict[str, Callable[..., tuple[pd.DataFrame, dict[str, Any]]]] = {
     "detainer_declines_by_year": detainer_declines_by_year,
+    "ice_ero_noncriminal_share": ice_ero_noncriminal_share,
     "enforcement_breadth": enforcement_breadth,
     "cited_facts": cited_facts,
 }
