@@ -164,6 +164,38 @@ def test_twfe_biased_by_staggered_heterogeneity_loses_to_callaway_santanna(tmp_p
     assert any(v["label"] == "two-way fixed effects alone" for v in c.robustness["variants"])
 
 
+def test_interaction_term_is_judged_on_itself_not_replaced_by_the_robust_att(
+    tmp_path: Path,
+) -> None:
+    """A group contrast (``d_x_g``) has no robust counterpart: the CS sibling must not decide."""
+    df, _ = _staggered(3)
+    rng = np.random.default_rng(5)
+    groups = pd.Series(rng.random(df["id"].nunique()) < 0.5, index=df["id"].unique())
+    df["g"] = df["id"].map(groups).astype(int)
+    df["d_x_g"] = df["d"] * df["g"]
+    inter = _fit(
+        "twfe",
+        {"outcome": "y", "treatment": "d_x_g", "controls": ["d"], "unit": "id", "time": "t"},
+        df,
+    )
+    cs = _fit(
+        "callaway_santanna",
+        {"outcome": "y", "unit": "id", "time": "t", "cohort": "cohort",
+         "control": "not_yet_treated"},
+        df,
+    )  # fmt: skip
+    reg = _registry(
+        tmp_path,
+        [{"claim_id": "contrast", "kind": "direction", "direction": "+", "unit": "log points",
+          "family": "log_crime_rate", "result_term": "y:difference@d_x_g"}],
+    )  # fmt: skip
+    (c,) = check(reg, {"sim": _run({"y:difference": inter, "y:callaway_santanna": cs})})
+    row = inter.tidy().set_index("term").loc["d_x_g"]
+    assert c.decided_by == "y:difference@d_x_g" and c.design == "twfe"
+    assert c.estimate == pytest.approx(row["estimate"])
+    assert not [d for d in c.diagnostics if d["name"] == "designs agree"]
+
+
 def _pretrend_panel(seed: int) -> pd.DataFrame:
     """Treated units trend up before and after adoption; the true effect is zero."""
     rng = np.random.default_rng(seed)

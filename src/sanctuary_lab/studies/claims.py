@@ -228,7 +228,12 @@ def _evaluate(
         }
     used_label, used_term, used, used_stats = label, term, result, stats
     others: list[tuple[str, str, dict[str, Any]]] = []  # (design, label@term, stats)
-    if result.design in ("twfe", "event_study"):
+    # Robust substitution and the designs-agree check only apply to the overall effect term: an
+    # interaction or other coefficient (e.g. ``treated_x_nonmetro``) has no robust counterpart.
+    headline = term == dg.headline_term(result) and not dg.is_interaction(term)
+    if not headline:
+        pass
+    elif result.design in ("twfe", "event_study"):
         for lab, r in dg.siblings(run, label, dg.ROBUST_DESIGNS):
             t = dg.headline_term(r)
             st = dg.row(r, t) if t else None

@@ -118,6 +118,12 @@ def headline_term(result: Result) -> str | None:
     return plain[0] if len(plain) == 1 else None
 
 
+def is_interaction(term: str) -> bool:
+    """An interaction treatment (named ``a_x_b`` by the frame builders, e.g.
+    ``treated_x_nonmetro``): a contrast between groups, with no robust-estimator counterpart."""
+    return "_x_" in term
+
+
 def designs_disagree(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Signs differ with both CIs excluding 0, or the two CIs do not overlap."""
     vals = (a["ci_low"], a["ci_high"], b["ci_low"], b["ci_high"])
