@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from sanctuary_lab.errors import InputError, SpecError
-from sanctuary_lab.formatting import fmt_change, fmt_level
+from sanctuary_lab.formatting import fmt_change, fmt_level, fmt_number
 
 VerdictLabel = Literal[
     "supported", "contradicted", "inconclusive", "different size", "not testable here"
@@ -292,6 +292,13 @@ def _direction(lo: float, hi: float, margin: float | None, s: int, unit: str) ->
     )
 
 
+def _gap(tol: float, unit: str) -> str:
+    """A distance between two values: between two percents it is in percentage points."""
+    if unit in ("percent", "%"):
+        return f"{fmt_number(tol)} percentage points"
+    return fmt_level(tol, unit)
+
+
 def _descriptive(
     kind: str, est: float, published: float | None, margin: float | None, s: int, unit: str
 ) -> Judgement:
@@ -327,14 +334,14 @@ def _descriptive(
         assert tol is not None
         if abs(est - published) <= tol:
             return Judgement(
-                "supported", f"the computed {shown} is within {fmt_level(tol, unit)} of the stated "
+                "supported", f"the computed {shown} is within {_gap(tol, unit)} of the stated "
                 f"{fmt_level(published, unit)}"
             )  # fmt: skip
         if _sign(est) == _sign(published):
             return Judgement(
                 "different size",
                 f"the computed {shown} differs from the stated {fmt_level(published, unit)} by more "
-                f"than {fmt_level(tol, unit)}",
+                f"than {_gap(tol, unit)}",
             )
         return Judgement(
             "contradicted", f"the computed {shown} has the opposite sign to the stated value"
