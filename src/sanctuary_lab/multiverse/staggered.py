@@ -243,7 +243,8 @@ class _Aggs:
     names: list[str]
     combos: np.ndarray  # (A_base, 3): overall dynamic, group, calendar from the base columns
     group_cols: np.ndarray  # base columns of the per-cohort group aggregates
-    pgg: np.ndarray  # cohort shares of the estimated cohorts
+    pgg: np.ndarray  # cohort shares of the cohorts in the group aggregation
+    groups: np.ndarray  # those cohorts
 
 
 def _aggregations(plan: Plan, pg: np.ndarray) -> _Aggs:
@@ -270,7 +271,9 @@ def _aggregations(plan: Plan, pg: np.ndarray) -> _Aggs:
     for ev in eseq:
         add(e == ev, True, True, f"rel_time[{int(ev)}]")
     g0 = len(names)
-    for gg in plan.groups:
+    # csdid (na_rm) leaves cohorts without a post-treatment cell out of the group aggregation
+    groups = np.array([gg for gg in plan.groups if ((cg == gg) & post).any()])
+    for gg in groups:
         add((cg == gg) & post, False, False, f"_group[{int(gg)}]")
     t0 = len(names)
     tpost = [tt for tt in np.unique(ct) if tt >= cg.min() and ((ct == tt) & post).any()]
@@ -281,7 +284,7 @@ def _aggregations(plan: Plan, pg: np.ndarray) -> _Aggs:
     a_base = L.shape[1]
     dyn = np.zeros(a_base)
     dyn[nc : nc + len(eseq)] = (eseq >= 0) / max(int((eseq >= 0).sum()), 1)
-    pgg = pg[np.searchsorted(plan.cohorts, plan.groups)]
+    pgg = pg[np.searchsorted(plan.cohorts, groups)]
     grp = np.zeros(a_base)
     grp[g0:t0] = pgg / pgg.sum()
     cal = np.zeros(a_base)
@@ -293,6 +296,7 @@ def _aggregations(plan: Plan, pg: np.ndarray) -> _Aggs:
         np.stack([dyn, grp, cal], axis=1),
         np.arange(g0, t0),
         pgg,
+        groups,
     )
 
 
@@ -309,9 +313,8 @@ def unsupported(panel: CohortPanel, control: Control, anticipation: int = 0) -> 
     share = (plan.treat @ cnt) / (plan.treat @ cnt + plan.ctrl @ cnt)
     if (s1 / (s1 + s0) >= MAX_TREATED_SHARE).any() or (share >= MAX_TREATED_SHARE).any():
         return "a group-time cell is almost all treated (propensity trimming)"
-    post = plan.cell_g <= plan.cell_t
-    if any(not (post & (plan.cell_g == g)).any() for g in plan.groups):
-        return "a cohort has no post-treatment cell"
+    if not (plan.cell_g <= plan.cell_t).any():
+        return "no post-treatment cell"
     if not np.all(np.isfinite(w)) or (w <= 0).any():
         return "non-positive weights"
     return None
@@ -352,7 +355,7 @@ def fit_staggered(
     has_wif = wifm.any(axis=0)
     s_a = np.where(has_wif, (wifm * pgc[:, None]).sum(axis=0), 1.0)
     n_ac = np.einsum("ja,jc->ca", wifm, plan.treat)
-    gi = np.searchsorted(plan.cohorts, plan.groups)
+    gi = np.searchsorted(plan.cohorts, agg.groups)
     w2 = np.bincount(codes, w**2, nco)
     members = [np.flatnonzero(codes == c) for c in range(nco)]
     cl = None if panel.cluster is None else panel.cluster[plan.keep]
@@ -465,3 +468,65 @@ def _term_order(names: list[str], a_base: int) -> tuple[list[int], list[str]]:
     order += [idx[nm] for nm in cells]
     terms += cells
     return order, terms
+
+
+def prepared_block(
+    data: pd.DataFrame,
+    outcomes: list[str],
+    *,
+    unit: str,
+    time: str,
+    cohort: str | None = None,
+    treatment: str | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+) -> tuple[CohortPanel, np.ndarray] | str:
+    """Validate like the single-fit design and build (panel, K × N × T outcomes) for ``outcomes``.
+
+    Returns a reason string when the block is outside this kernel (an outcome with missing
+    values, an unbalanced panel, or input the design itself rejects); the caller then runs the
+    single-fit design, which reports its own error where there is one.
+    """
+    from sanctuary_lab.designs.staggered_prep import COHORT, prepare_panel
+    from sanctuary_lab.errors import SpecError
+
+    if not outcomes:
+        return "no outcomes"
+    for c in outcomes:
+        if data[c].isna().any():
+            return f"outcome {c!r} has missing values"
+    try:
+        panel = prepare_panel(
+            data,
+            outcome=outcomes[0],
+            unit=unit,
+            time=time,
+            cohort=cohort,
+            treatment=treatment,
+            covariates=outcomes[1:],
+            weights=weights,
+            cluster=cluster or unit,
+            inference="crv1",
+            what="callaway_santanna",
+            allowed_inference=("crv1",),
+        )
+    except (SpecError, KeyError, ValueError, TypeError) as exc:
+        return f"design input: {exc}"
+    if any(w.startswith("unbalanced panel") for w in panel.warnings):
+        return "unbalanced panel"
+    df = panel.data
+    cl = None if (cluster is None or cluster == unit) else df[cluster].to_numpy()
+    out = cohort_panel(
+        df[unit].to_numpy(),
+        df[time].to_numpy(),
+        df[COHORT].to_numpy(),
+        None if weights is None else df[weights].to_numpy(),
+        cl,
+    )
+    if out is None:
+        return "unbalanced panel"
+    cp, pos = out
+    if weights is not None and (df.groupby(unit)[weights].nunique() > 1).any():
+        return "weights vary within unit"
+    cube = outcome_cube(cp, pos, [df[c].to_numpy(dtype=float) for c in outcomes])
+    return cp, cube
