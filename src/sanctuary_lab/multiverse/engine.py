@@ -315,7 +315,7 @@ class Planner:
                 continue
             mask = self._sample_mask(spec)
             if est != LINEAR:
-                task = self._design_task(spec, mask)
+                task = self._design_task(spec, None)
                 if task.design == "callaway_santanna" and _kernel_ok(task.options):
                     common = {k: v for k, v in task.options.items() if k not in _SPEC_OPTIONS}
                     key = (
@@ -326,7 +326,7 @@ class Planner:
                     )
                     staggered[key].append((spec, task.options))
                 else:
-                    designs.append(task)
+                    designs.append(self._design_task(spec, mask))
                 continue
             used = [spec.value("outcome")[2], spec.value("treatment")[2], *spec.value("covariates")]
             na_key = tuple(sorted(c for c in used if self._has_na(spec, c)))
@@ -383,7 +383,8 @@ class Planner:
             seed=mv.seed,
         )
 
-    def _design_task(self, spec: Spec, mask: np.ndarray) -> DesignTask:
+    def _design_task(self, spec: Spec, mask: np.ndarray | None) -> DesignTask:
+        """The spec's design and options; its data (a copy) only when ``mask`` is given."""
         from sanctuary_lab.studies.spec import substitute
 
         mv = self.mv
@@ -401,9 +402,8 @@ class Planner:
             "seed": mv.seed,
         }
         options = substitute(tmpl.options, ctx, f"{mv.source}: multiverse.designs.{tmpl.name}")
-        return DesignTask(
-            spec.spec_id, tmpl.design, options, self.frame.loc[mask].copy(), tmpl.term
-        )
+        data = self.frame.loc[mask].copy() if mask is not None else self.frame.iloc[:0]
+        return DesignTask(spec.spec_id, tmpl.design, options, data, tmpl.term)
 
 
 def run_curve(

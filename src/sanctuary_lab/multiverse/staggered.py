@@ -369,6 +369,7 @@ def fit_staggered(
         hc_c[hc] = codes
         hc_h = np.zeros(n_hc, dtype=np.int64)
         hc_h[hc] = pd.factorize(cl, sort=True)[0]
+        hc_rows = [np.flatnonzero(hc_c == c) for c in range(nco)]
         to_h = sparse.csr_matrix(
             (np.ones(n_hc), (hc_h, np.arange(n_hc))), shape=(int(hc_h.max()) + 1, n_hc)
         )
@@ -379,19 +380,17 @@ def fit_staggered(
     for k0 in range(0, k_out, step):
         yk = y[k0 : k0 + step]
         kk = yk.shape[0]
-        m = np.stack([means @ yk[q] for q in range(kk)])  # (k, C, T) weighted cohort means
+        m = _left(means, yk)  # (k, C, T) weighted cohort means
         ytil = yk - m[:, codes, :]
         dm = m[:, :, plan.cell_ti] - m[:, :, plan.cell_b]  # (k, C, cells)
-        ybar1 = np.einsum("kcj,jc->kj", dm, plan.treat)
-        ybar0 = np.einsum("kcj,jc->kj", dm, pi0)
+        ybar1 = (dm * plan.treat.T[None]).sum(axis=1)
+        ybar0 = (dm * pi0.T[None]).sum(axis=1)
         att = ybar1 - ybar0
         est = att @ L
         # b[c, a] = n sum_j L[j,a] 1{c in C_j} (ybar0_j - dM_cj) / S0_j  +  wif term u[c, a]
-        b = n * (
-            np.einsum("jc,kj,ja->kca", ctrl_s0, ybar0, L)
-            - np.einsum("jc,kcj,ja->kca", ctrl_s0, dm, L)
-        )
-        t_ac = np.einsum("kj,ja,jc->kca", att, wifm, plan.treat)
+        # (k, C, cells) @ (cells, A): one GEMM each
+        b = n * np.matmul(ctrl_s0.T[None] * (ybar0[:, None, :] - dm), L)
+        t_ac = np.matmul(plan.treat.T[None] * att[:, None, :], wifm)
         b += (t_ac - n_ac[None] * est[:, None, :]) / s_a[None, None, :]
         est_all = np.concatenate([est, est @ combos], axis=1)
         b_all = np.concatenate([b, b @ combos], axis=2)
@@ -406,23 +405,28 @@ def fit_staggered(
                 wy = yc * (w[idx] ** 2)[None, :, None]
                 gc[:, c] = np.matmul(wy.transpose(0, 2, 1), yc)
                 g1[:, c] = wy.sum(axis=1)
-            quad = np.einsum("cta,kcts,csa->ka", alpha, gc, alpha)
-            lin = np.einsum("kct,cta,kca->ka", g1, alpha, b_all)
-            const = np.einsum("c,kca->ka", w2, b_all**2)
+            ga = np.matmul(gc, alpha[None])  # (k, C, T, A)
+            quad = (ga * alpha[None]).sum(axis=(1, 2))
+            g1a = np.matmul(g1[:, :, None, :], alpha[None])[:, :, 0, :]  # (k, C, A)
+            lin = (g1a * b_all).sum(axis=1)
+            const = (w2[None, :, None] * b_all**2).sum(axis=1)
             se = np.sqrt(np.clip(n**2 * quad + 2 * n * lin + const, 0, None)) / n
             al, bb = alpha[:, :, pre], b_all[:, :, pre]
-            q2 = np.einsum("cta,kcts,csb->kab", al, gc, al)
-            l2 = np.einsum("kct,cta,kcb->kab", g1, al, bb)
-            c2 = np.einsum("c,kca,kcb->kab", w2, bb, bb)
+            ctp = al.reshape(nco * t, -1)  # (C*T, P)
+            gap = ga[:, :, :, pre].reshape(kk, nco * t, -1)
+            q2 = np.matmul(ctp.T[None], gap)
+            l2 = np.matmul(g1a[:, :, pre].transpose(0, 2, 1), bb)
+            c2 = np.matmul((bb * w2[None, :, None]).transpose(0, 2, 1), bb)
             vpre = (n**2 * q2 + n * (l2 + l2.transpose(0, 2, 1)) + c2) / n
         else:
-            zy = np.stack([zsum @ ytil[q] for q in range(kk)])  # (k, HC, T)
-            sc = n * np.einsum("kht,hta->kha", zy, alpha[hc_c])
-            sc += zw[None, :, None] * b_all[:, hc_c, :]
-            sh = np.stack([to_h @ sc[q] for q in range(kk)])  # (k, H, A)
+            zy = _left(zsum, ytil)  # (k, HC, T) cluster x cohort sums of w * Ytilde
+            sc = zw[None, :, None] * b_all[:, hc_c, :]
+            for c, rows in enumerate(hc_rows):
+                sc[:, rows, :] += n * np.matmul(zy[:, rows, :], alpha[c])
+            sh = _left(to_h, sc)  # (k, H, A) cluster sums of the influence functions
             se = np.sqrt((sh**2).sum(axis=1)) / n
             sp = sh[:, :, pre]
-            vpre = np.einsum("khp,khq->kpq", sp, sp) / n
+            vpre = np.matmul(sp.transpose(0, 2, 1), sp) / n
         se = np.where(np.isfinite(se) & (se > 0), se, np.nan)
         ests.append(est_all)
         ses.append(se)
@@ -431,6 +435,13 @@ def fit_staggered(
     est_m = np.concatenate(ests)[:, order]
     se_m = np.concatenate(ses)[:, order]
     return StaggeredFit(terms, est_m, se_m, np.concatenate(pres), panel.n_obs, panel.n_clusters)
+
+
+def _left(mat: sparse.csr_matrix, arr: np.ndarray) -> np.ndarray:
+    """``mat @ arr[k]`` for every k of a (k, n, m) array, as one sparse product."""
+    k, n, m = arr.shape
+    out = mat @ arr.transpose(1, 0, 2).reshape(n, k * m)
+    return np.asarray(out).reshape(mat.shape[0], k, m).transpose(1, 0, 2)
 
 
 def _pretest(pre_att: np.ndarray, pre_se: np.ndarray, vpre: np.ndarray, n: int) -> np.ndarray:
@@ -493,6 +504,8 @@ def prepared_block(
     if not outcomes:
         return "no outcomes"
     for c in outcomes:
+        if not pd.api.types.is_numeric_dtype(data[c]):
+            return f"outcome {c!r} is not numeric"
         if data[c].isna().any():
             return f"outcome {c!r} has missing values"
     try:
@@ -503,7 +516,7 @@ def prepared_block(
             time=time,
             cohort=cohort,
             treatment=treatment,
-            covariates=outcomes[1:],
+            covariates=[],  # the other outcomes are complete and numeric (checked above)
             weights=weights,
             cluster=cluster or unit,
             inference="crv1",
@@ -528,5 +541,6 @@ def prepared_block(
     cp, pos = out
     if weights is not None and (df.groupby(unit)[weights].nunique() > 1).any():
         return "weights vary within unit"
-    cube = outcome_cube(cp, pos, [df[c].to_numpy(dtype=float) for c in outcomes])
+    rows = data.loc[df.index]  # the design's rows (it may drop early-treated units)
+    cube = outcome_cube(cp, pos, [rows[c].to_numpy(dtype=float) for c in outcomes])
     return cp, cube
