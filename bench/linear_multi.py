@@ -85,7 +85,9 @@ def multiple_estimation(df: pd.DataFrame, outcomes: int, covs: int) -> tuple[flo
         fml = f"{lhs} ~ {d} + csw0({','.join(f'x{j}' for j in range(covs))}) | sw(unit, unit+year)"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = pf.feols(fml, df, vcov={"CRV1": "state"}, fsplit="region")
+            fit = pf.feols(
+                fml, df, vcov={"CRV1": "state"}, fsplit="region", lean=True, store_data=False
+            )
         for m in fit.all_fitted_models.values():
             rows.append(
                 {

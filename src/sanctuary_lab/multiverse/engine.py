@@ -225,7 +225,7 @@ def run_staggered_task(task: StaggeredTask) -> list[dict[str, Any]]:
                 continue
             ks = sorted({col[s[1]["outcome"]] for s in specs})
             at = {k: i for i, k in enumerate(ks)}
-            fit = fit_staggered(panel, cube[ks], control, ant)  # type: ignore[arg-type]
+            fit = fit_staggered(panel, cube[:, ks], control, ant)  # type: ignore[arg-type]
             for spec_id, opts, term in specs:
                 name = term or "att"
                 if name not in fit.terms and name != "pretrend_wald":

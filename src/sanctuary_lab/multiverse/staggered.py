@@ -165,12 +165,13 @@ def cohort_panel(
 
 
 def outcome_cube(panel: CohortPanel, pos: np.ndarray, columns: list[np.ndarray]) -> np.ndarray:
-    """Outcomes (K, N, T) on the panel grid from long columns aligned with ``pos``."""
+    """Outcomes (N, K, T) on the panel grid from long columns aligned with ``pos``."""
     n, t = len(panel.cohort), len(panel.periods)
-    out = np.empty((len(columns), n * t))
+    unit, period = np.divmod(pos, t)
+    out = np.empty((n, len(columns), t))
     for k, col in enumerate(columns):
-        out[k, pos] = np.asarray(col, dtype=float)
-    return out.reshape(len(columns), n, t)
+        out[unit, k, period] = np.asarray(col, dtype=float)
+    return out
 
 
 def plan_cells(panel: CohortPanel, control: Control, anticipation: int = 0) -> Plan:
@@ -323,19 +324,20 @@ def unsupported(panel: CohortPanel, control: Control, anticipation: int = 0) -> 
 def fit_staggered(
     panel: CohortPanel, y: np.ndarray, control: Control, anticipation: int = 0
 ) -> StaggeredFit:
-    """ATT(g,t), aggregations, analytic SEs and the pre-test for K outcomes (y: K × N × T).
+    """ATT(g,t), aggregations, analytic SEs and the pre-test for K outcomes (y: N × K × T).
 
     Call :func:`unsupported` first; this function assumes it returned ``None``.
     """
     plan = plan_cells(panel, control, anticipation)
-    y = y[:, plan.keep][:, :, plan.t_keep]
-    k_out, n, t = y.shape
+    y = y[plan.keep][:, :, plan.t_keep]
+    n, k_out, t = y.shape
     w = panel.weights[plan.keep]
     codes = plan.codes
     nco = len(plan.cohorts)
     s = np.bincount(codes, w, nco)
     pg = s / n
-    means = sparse.csr_matrix((w / s[codes], (codes, np.arange(n))), shape=(nco, n))
+    means = np.zeros((nco, n))
+    means[codes, np.arange(n)] = w / s[codes]
     agg = _aggregations(plan, pg)
     L, wifm, combos = agg.L, agg.wif, agg.combos
     nc, a_base = len(plan.cell_g), L.shape[1]
@@ -361,27 +363,22 @@ def fit_staggered(
     cl = None if panel.cluster is None else panel.cluster[plan.keep]
     width = n * t
     if cl is not None:
-        hc = pd.factorize(cl.astype(np.int64) * nco + codes)[0]
-        n_hc = int(hc.max()) + 1
-        zsum = sparse.csr_matrix((w, (hc, np.arange(n))), shape=(n_hc, n))
-        zw = np.asarray(zsum.sum(axis=1)).ravel()
-        hc_c = np.zeros(n_hc, dtype=np.int64)
-        hc_c[hc] = codes
-        hc_h = np.zeros(n_hc, dtype=np.int64)
-        hc_h[hc] = pd.factorize(cl, sort=True)[0]
-        hc_rows = [np.flatnonzero(hc_c == c) for c in range(nco)]
-        to_h = sparse.csr_matrix(
-            (np.ones(n_hc), (hc_h, np.arange(n_hc))), shape=(int(hc_h.max()) + 1, n_hc)
-        )
-        width = max(width, n_hc * (a_all + t))
+        # cluster x cohort sums on the full (H, C) grid
+        hcode = pd.factorize(cl, sort=True)[0]
+        n_h = int(hcode.max()) + 1
+        rowid = hcode * nco + codes
+        zsum = sparse.csr_matrix((w, (rowid, np.arange(n))), shape=(n_h * nco, n))
+        zw = np.bincount(rowid, w, n_h * nco).reshape(n_h, nco)
+        alpha_flat = alpha.reshape(nco * t, a_all)
+        width = max(width, n_h * nco * (a_all + t))
     pre = np.flatnonzero(plan.cell_g - anticipation > plan.cell_t)
     ests, ses, pres = [], [], []
     step = max(1, CHUNK_CELLS // max(width, 1))
     for k0 in range(0, k_out, step):
-        yk = y[k0 : k0 + step]
-        kk = yk.shape[0]
-        m = _left(means, yk)  # (k, C, T) weighted cohort means
-        ytil = yk - m[:, codes, :]
+        yk = y[:, k0 : k0 + step, :]
+        kk = yk.shape[1]
+        y2 = yk.reshape(n, kk * t)
+        m = (means @ y2).reshape(nco, kk, t).transpose(1, 0, 2)  # (k, C, T) cohort means
         dm = m[:, :, plan.cell_ti] - m[:, :, plan.cell_b]  # (k, C, cells)
         ybar1 = (dm * plan.treat.T[None]).sum(axis=1)
         ybar0 = (dm * pi0.T[None]).sum(axis=1)
@@ -401,7 +398,7 @@ def fit_staggered(
             gc = np.zeros((kk, nco, t, t))
             g1 = np.zeros((kk, nco, t))
             for c, idx in enumerate(members):
-                yc = ytil[:, idx, :]
+                yc = (yk[idx] - m[None, :, c, :]).transpose(1, 0, 2)  # (k, n_c, T) centred
                 wy = yc * (w[idx] ** 2)[None, :, None]
                 gc[:, c] = np.matmul(wy.transpose(0, 2, 1), yc)
                 g1[:, c] = wy.sum(axis=1)
@@ -419,11 +416,13 @@ def fit_staggered(
             c2 = np.matmul((bb * w2[None, :, None]).transpose(0, 2, 1), bb)
             vpre = (n**2 * q2 + n * (l2 + l2.transpose(0, 2, 1)) + c2) / n
         else:
-            zy = _left(zsum, ytil)  # (k, HC, T) cluster x cohort sums of w * Ytilde
-            sc = zw[None, :, None] * b_all[:, hc_c, :]
-            for c, rows in enumerate(hc_rows):
-                sc[:, rows, :] += n * np.matmul(zy[:, rows, :], alpha[c])
-            sh = _left(to_h, sc)  # (k, H, A) cluster sums of the influence functions
+            # cluster x cohort sums of w * Ytilde: sums of w * Y minus (sums of w) * M_c
+            zy = (zsum @ y2).reshape(n_h, nco, kk, t) - zw[:, :, None, None] * m.transpose(1, 0, 2)[
+                None
+            ]
+            zyk = zy.transpose(2, 0, 1, 3).reshape(kk, n_h, nco * t)
+            # cluster sums of the influence functions (k, H, A)
+            sh = n * np.matmul(zyk, alpha_flat) + np.matmul(zw[None], b_all)
             se = np.sqrt((sh**2).sum(axis=1)) / n
             sp = sh[:, :, pre]
             vpre = np.matmul(sp.transpose(0, 2, 1), sp) / n
@@ -437,34 +436,49 @@ def fit_staggered(
     return StaggeredFit(terms, est_m, se_m, np.concatenate(pres), panel.n_obs, panel.n_clusters)
 
 
-def _left(mat: sparse.csr_matrix, arr: np.ndarray) -> np.ndarray:
-    """``mat @ arr[k]`` for every k of a (k, n, m) array, as one sparse product."""
-    k, n, m = arr.shape
-    out = mat @ arr.transpose(1, 0, 2).reshape(n, k * m)
-    return np.asarray(out).reshape(mat.shape[0], k, m).transpose(1, 0, 2)
-
-
 def _pretest(pre_att: np.ndarray, pre_se: np.ndarray, vpre: np.ndarray, n: int) -> np.ndarray:
-    """csdid's Wald pre-test per outcome: (W, p, q); NaN where not computable."""
+    """csdid's Wald pre-test per outcome: (W, p, q); NaN where not computable.
+
+    Uses the pre-treatment cells with a finite positive SE; not computable when there are none,
+    when their covariance has a NaN or is singular (``rcond <= eps``), as in csdid.
+    """
     out = np.full((pre_att.shape[0], 3), np.nan)
     out[:, 2] = 0
+    ok = np.isfinite(pre_se) & (pre_se > 0)
+    patterns: dict[bytes, list[int]] = {}
     for k in range(pre_att.shape[0]):
-        ok = np.flatnonzero(np.isfinite(pre_se[k]) & (pre_se[k] > 0))
-        if ok.size == 0:
+        patterns.setdefault(ok[k].tobytes(), []).append(k)
+    for ks_list in patterns.values():
+        ks = np.array(ks_list)
+        idx = np.flatnonzero(ok[ks[0]])
+        if idx.size == 0:
             continue
-        v = vpre[k][np.ix_(ok, ok)]
-        if np.isnan(v).any():
+        v = vpre[np.ix_(ks, idx, idx)]
+        good = ~np.isnan(v).any(axis=(1, 2))
+        ks, v = ks[good], v[good]
+        if ks.size == 0:
             continue
         try:
             rcond = 1.0 / np.linalg.cond(v, p=1)
         except np.linalg.LinAlgError:
+            rcond = np.array([_rcond(vi) for vi in v])
+        good = np.isfinite(rcond) & (rcond > np.finfo(float).eps)
+        ks, v = ks[good], v[good]
+        if ks.size == 0:
             continue
-        if not np.isfinite(rcond) or rcond <= np.finfo(float).eps:
-            continue
-        b = pre_att[k, ok]
-        wstat = float(n * b @ np.linalg.solve(v, b))
-        out[k] = (wstat, float(stats.chi2.sf(wstat, ok.size)), ok.size)
+        b = pre_att[np.ix_(ks, idx)]
+        wstat = n * np.einsum("kp,kp->k", b, np.linalg.solve(v, b[:, :, None])[:, :, 0])
+        out[ks, 0] = wstat
+        out[ks, 1] = stats.chi2.sf(wstat, idx.size)
+        out[ks, 2] = idx.size
     return out
+
+
+def _rcond(v: np.ndarray) -> float:
+    try:
+        return float(1.0 / np.linalg.cond(v, p=1))
+    except np.linalg.LinAlgError:
+        return 0.0
 
 
 def _term_order(names: list[str], a_base: int) -> tuple[list[int], list[str]]:
@@ -494,7 +508,8 @@ def prepared_block(
 ) -> tuple[CohortPanel, np.ndarray] | str:
     """Validate like the single-fit design and build (panel, K × N × T outcomes) for ``outcomes``.
 
-    Returns a reason string when the block is outside this kernel (an outcome with missing
+    The outcomes come as an N × K × T array. Returns a reason string when the block is outside
+    this kernel (an outcome with missing
     values, an unbalanced panel, or input the design itself rejects); the caller then runs the
     single-fit design, which reports its own error where there is one.
     """
