@@ -22,12 +22,22 @@ Usage::
     python bench/staggered.py --memory           # 100,000 mixed specs, peak memory
 """
 
+# ruff: noqa: E402  (BLAS threads must be set before numpy is imported)
 from __future__ import annotations
+
+import os
+import sys
+
+# BLAS threads, set before numpy is imported (``--blas-threads N``, default 1): on a machine
+# shared by several jobs, multi-threaded OpenBLAS slows the small matrix products of both the
+# engine and its peers by an order of magnitude; the setting applies to everything in the run.
+_BLAS = next((a.split("=")[1] for a in sys.argv if a.startswith("--blas-threads=")), "1")
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, _BLAS)
 
 import argparse
 import contextlib
 import io
-import os
 import platform
 import resource
 import time
@@ -254,10 +264,14 @@ def main() -> None:
     p.add_argument("--skip-differences", action="store_true")
     p.add_argument("--full", action="store_true", help="10,000 specs (50 outcomes, all choices)")
     p.add_argument("--memory", action="store_true")
+    p.add_argument("--blas-threads", default="1", help="BLAS threads (give as --blas-threads=N)")
     args = p.parse_args()
     if args.full:
         args.outcomes, args.thresholds, args.samples, args.windows = 50, 5, 5, 2
-    print(f"{platform.python_version()} numpy {np.__version__}, {os.cpu_count()} CPUs")
+    print(
+        f"{platform.python_version()} numpy {np.__version__}, {os.cpu_count()} CPUs, load"
+        f" average {os.getloadavg()[0]:.1f}, BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}"
+    )
     if args.memory:
         run_memory(args)
     else:

@@ -70,9 +70,15 @@ class StaggeredTask:
     """Callaway–Sant'Anna specs that share a sample, cohort structure, weights and clusters."""
 
     design: str
-    data: pd.DataFrame
+    data: pd.DataFrame  # the sample's panel columns (unit, time, treatment, cluster, weights)
+    outcomes: list[str]
+    values: np.ndarray  # the sample's outcome columns (rows x outcomes)
     common: dict[str, Any]  # unit, time, cohort | treatment, weights, cluster
     specs: list[tuple[int, dict[str, Any], str | None]]  # spec_id, full options, term
+
+    def frame(self, outcome: str) -> pd.DataFrame:
+        """The sample with one outcome column (for a single fit)."""
+        return self.data.assign(**{outcome: self.values[:, self.outcomes.index(outcome)]})
 
 
 #: Options the batched staggered kernel handles (others go through the single-fit design).
@@ -81,6 +87,7 @@ _KERNEL_OPTIONS = frozenset(
      "method", "anticipation", "base_period", "covariates"}
 )  # fmt: skip
 _SPEC_OPTIONS = ("outcome", "control", "anticipation", "method")
+_NO_DATA = pd.DataFrame()
 
 
 def _kernel_ok(options: dict[str, Any]) -> bool:
@@ -204,9 +211,12 @@ def run_staggered_task(task: StaggeredTask) -> list[dict[str, Any]]:
 
     rows: list[dict[str, Any]] = []
     fallback: list[tuple[int, dict[str, Any], str | None]] = []
-    outcomes = list(dict.fromkeys(opts["outcome"] for _, opts, _ in task.specs))
-    clean = [c for c in outcomes if c in task.data and not task.data[c].isna().any()]
-    block = prepared_block(task.data, clean, **task.common) if clean else "no complete outcome"
+    complete = ~np.isnan(task.values).any(axis=0)
+    clean = [c for c, ok in zip(task.outcomes, complete, strict=True) if ok]
+    block: Any = "no complete outcome"
+    if clean:
+        vals = task.values if complete.all() else task.values[:, np.flatnonzero(complete)]
+        block = prepared_block(task.data, clean, values=vals, **task.common)
     if isinstance(block, str):
         fallback = list(task.specs)
     else:
@@ -240,7 +250,8 @@ def run_staggered_task(task: StaggeredTask) -> list[dict[str, Any]]:
                     )
                 )
     for spec_id, opts, term in fallback:
-        rows += run_design_task(DesignTask(spec_id, task.design, opts, task.data, term))
+        data = task.frame(opts["outcome"])
+        rows += run_design_task(DesignTask(spec_id, task.design, opts, data, term))
     return rows
 
 
@@ -257,6 +268,15 @@ class Planner:
         self._masks: dict[tuple[str, str, str], np.ndarray] = {}
         self._na: dict[tuple[str, str, str, str], bool] = {}
         self._arrays: dict[str, np.ndarray] = {}
+        self._is_binary: dict[str, bool] = {}
+        self._ymat: tuple[list[str], np.ndarray] | None = None
+
+    def _binary(self, col: str) -> bool:
+        """Whether ``col`` only takes the values 0 and 1 (cached per column)."""
+        if col not in self._is_binary:
+            vals = set(pd.unique(self.frame[col].dropna()))
+            self._is_binary[col] = vals <= {0.0, 1.0}
+        return self._is_binary[col]
 
     def _has_na(self, spec: Spec, col: str) -> bool:
         """Whether ``col`` has a missing value in the spec's sample (cached per sample)."""
@@ -289,7 +309,7 @@ class Planner:
     def plan(
         self, chunk: list[Spec]
     ) -> tuple[list[dict[str, Any]], list[LinearTask], list[DesignTask | StaggeredTask]]:
-        mv, df = self.mv, self.frame
+        mv = self.mv
         skipped: list[dict[str, Any]] = []
         groups: dict[tuple, list[Spec]] = defaultdict(list)
         designs: list[DesignTask | StaggeredTask] = []
@@ -305,8 +325,7 @@ class Planner:
                 reason = tmpl.outside(spec)
                 if reason is None and tmpl.binary_treatment and spec.value("treatment")[1] is None:
                     col = spec.value("treatment")[2]
-                    vals = set(pd.unique(df[col].dropna()))
-                    if not vals <= {0.0, 1.0}:
+                    if not self._binary(col):
                         reason = f"{est} needs a 0/1 treatment; {col!r} is continuous"
                 if reason is None and spec.label("fixed_effects") not in tmpl.fixed_effects:
                     reason = f"{est} does not use fixed effects {spec.label('fixed_effects')!r}"
@@ -347,11 +366,29 @@ class Planner:
         common = {k: v for k, v in opts.items() if k not in _SPEC_OPTIONS and k != "covariates"}
         common = {k: v for k, v in common.items() if k != "method" and k != "base_period"}
         cols = {self.mv.unit, self.mv.time} | {v for k, v in common.items() if isinstance(v, str)}
-        cols |= {o["outcome"] for _, o in specs}
         cols = {c for c in cols if c in self.frame.columns}
-        data = self.frame.loc[self._sample_mask(first), sorted(cols)]
+        mask = self._sample_mask(first)
+        data = self.frame.loc[mask, sorted(cols)]
+        outcomes = list(dict.fromkeys(o["outcome"] for _, o in specs))
+        names, mat = self._outcome_matrix()
+        values = mat[mask]
+        if outcomes != names:
+            values = values[:, [names.index(c) for c in outcomes]]
         entries = [(s.spec_id, o, self.mv.designs[s.value("estimator")].term) for s, o in specs]
-        return StaggeredTask(tmpl.design, data, common, entries)
+        return StaggeredTask(tmpl.design, data, outcomes, values, common, entries)
+
+    def _outcome_matrix(self) -> tuple[list[str], np.ndarray]:
+        """All outcome columns of the multiverse as one float64 matrix (rows x outcomes)."""
+        if self._ymat is None:
+            names = list(dict.fromkeys(c.value[2] for c in self.mv.dimensions["outcome"]))
+            self._ymat = (names, np.column_stack([self._array(c) for c in names]))
+        return self._ymat
+
+    def _array(self, col: str) -> np.ndarray:
+        """Column ``col`` of the frame as float64 (cached)."""
+        if col not in self._arrays:
+            self._arrays[col] = self.frame[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        return self._arrays[col]
 
     def _linear_task(self, key: tuple, specs: list[Spec]) -> LinearTask:
         mv, df = self.mv, self.frame
@@ -402,7 +439,7 @@ class Planner:
             "seed": mv.seed,
         }
         options = substitute(tmpl.options, ctx, f"{mv.source}: multiverse.designs.{tmpl.name}")
-        data = self.frame.loc[mask].copy() if mask is not None else self.frame.iloc[:0]
+        data = self.frame.loc[mask].copy() if mask is not None else _NO_DATA
         return DesignTask(spec.spec_id, tmpl.design, options, data, tmpl.term)
 
 

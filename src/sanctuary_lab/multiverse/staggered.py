@@ -148,7 +148,7 @@ def cohort_panel(
     if n * t != len(units):
         return None
     pos = u_codes * t + t_codes
-    if len(np.unique(pos)) != len(pos):
+    if np.bincount(pos, minlength=n * t).max() != 1:
         return None
     first = np.zeros(n, dtype=np.int64)
     first[u_codes] = np.arange(len(units))
@@ -164,14 +164,17 @@ def cohort_panel(
     return CohortPanel(periods, g, w, codes, len(units), n_cl), pos
 
 
-def outcome_cube(panel: CohortPanel, pos: np.ndarray, columns: list[np.ndarray]) -> np.ndarray:
-    """Outcomes (N, K, T) on the panel grid from long columns aligned with ``pos``."""
+def outcome_cube(
+    panel: CohortPanel, pos: np.ndarray, values: np.ndarray, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Outcomes (N, K, T) on the panel grid from long rows (``values[rows]``, aligned with
+    ``pos``)."""
     n, t = len(panel.cohort), len(panel.periods)
-    unit, period = np.divmod(pos, t)
-    out = np.empty((n, len(columns), t))
-    for k, col in enumerate(columns):
-        out[unit, k, period] = np.asarray(col, dtype=float)
-    return out
+    order = np.empty(len(pos), dtype=np.int64)
+    order[pos] = np.arange(len(pos))  # row of each grid cell
+    take = order if rows is None else np.asarray(rows)[order]
+    flat = np.asarray(values, dtype=float)[take]  # (N*T, K), grid order
+    return np.ascontiguousarray(flat.reshape(n, t, -1).transpose(0, 2, 1))
 
 
 def plan_cells(panel: CohortPanel, control: Control, anticipation: int = 0) -> Plan:
@@ -329,7 +332,10 @@ def fit_staggered(
     Call :func:`unsupported` first; this function assumes it returned ``None``.
     """
     plan = plan_cells(panel, control, anticipation)
-    y = y[plan.keep][:, :, plan.t_keep]
+    if not plan.keep.all():
+        y = y[plan.keep]
+    if not plan.t_keep.all():
+        y = y[:, :, plan.t_keep]
     n, k_out, t = y.shape
     w = panel.weights[plan.keep]
     codes = plan.codes
@@ -505,33 +511,41 @@ def prepared_block(
     treatment: str | None = None,
     weights: str | None = None,
     cluster: str | None = None,
+    values: np.ndarray | None = None,
 ) -> tuple[CohortPanel, np.ndarray] | str:
-    """Validate like the single-fit design and build (panel, K × N × T outcomes) for ``outcomes``.
+    """Validate like the single-fit design and build (panel, N × K × T outcomes).
 
-    The outcomes come as an N × K × T array. Returns a reason string when the block is outside
-    this kernel (an outcome with missing
-    values, an unbalanced panel, or input the design itself rejects); the caller then runs the
-    single-fit design, which reports its own error where there is one.
+    ``values`` (rows × K, aligned with ``data``'s rows) gives the outcomes named ``outcomes``;
+    without it they are read from ``data``'s columns. Returns a reason string when the block is
+    outside this kernel (an outcome with missing values, an unbalanced panel, or input the
+    design itself rejects); the caller then runs the single-fit design, which reports its own
+    error where there is one.
     """
     from sanctuary_lab.designs.staggered_prep import COHORT, prepare_panel
     from sanctuary_lab.errors import SpecError
 
     if not outcomes:
         return "no outcomes"
-    for c in outcomes:
-        if not pd.api.types.is_numeric_dtype(data[c]):
-            return f"outcome {c!r} is not numeric"
-        if data[c].isna().any():
-            return f"outcome {c!r} has missing values"
+    if values is None:
+        for c in outcomes:
+            if not pd.api.types.is_numeric_dtype(data[c]):
+                return f"outcome {c!r} is not numeric"
+        values = data[outcomes].to_numpy(dtype=float)
+    values = np.asarray(values, dtype=float)
+    bad = np.isnan(values).any(axis=0)
+    if bad.any():
+        return f"outcome {outcomes[int(np.argmax(bad))]!r} has missing values"
+    cols = [c for c in (unit, time, cohort, treatment, weights, cluster) if c is not None]
+    probe = data.loc[:, list(dict.fromkeys(cols))].assign(_sl_probe=values[:, 0])
     try:
         panel = prepare_panel(
-            data,
-            outcome=outcomes[0],
+            probe,
+            outcome="_sl_probe",  # the other outcomes are complete numbers (checked above)
             unit=unit,
             time=time,
             cohort=cohort,
             treatment=treatment,
-            covariates=[],  # the other outcomes are complete and numeric (checked above)
+            covariates=[],
             weights=weights,
             cluster=cluster or unit,
             inference="crv1",
@@ -556,6 +570,5 @@ def prepared_block(
     cp, pos = out
     if weights is not None and (df.groupby(unit)[weights].nunique() > 1).any():
         return "weights vary within unit"
-    rows = data.loc[df.index]  # the design's rows (it may drop early-treated units)
-    cube = outcome_cube(cp, pos, [rows[c].to_numpy(dtype=float) for c in outcomes])
-    return cp, cube
+    rows = data.index.get_indexer(df.index)  # the design's rows (it may drop early-treated units)
+    return cp, outcome_cube(cp, pos, values, rows)
