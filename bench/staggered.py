@@ -212,9 +212,11 @@ def run_curve_bench(args: argparse.Namespace) -> None:
 
 
 def run_memory(args: argparse.Namespace) -> None:
-    """100,000+ mixed specs (OLS and Callaway–Sant'Anna) on a 300 x 10 panel, streamed."""
+    """120,000 mixed specs (OLS and Callaway–Sant'Anna) on a 300 x 10 panel, streamed."""
     df = synth(300, 10, 50, seed=2)
-    df["x"] = np.random.default_rng(3).normal(size=len(df))
+    rng = np.random.default_rng(3)
+    df["x"] = rng.normal(size=len(df))
+    df["x2"] = rng.normal(size=len(df))
     opts = {"outcome": "{outcome}", "unit": "{unit}", "time": "{time}",
             "treatment": "{treatment}", "cluster": "{cluster}"}  # fmt: skip
     only = {"covariates": ["none"], "inference": ["crv1"]}
@@ -228,7 +230,8 @@ def run_memory(args: argparse.Namespace) -> None:
                               for t in THRESHOLDS],
                 "sample": ["all"] + [{"label": f"r{r}", "query": f"region != {r}"}
                                      for r in range(4)],
-                "covariates": [[], ["x"]],
+                "covariates": [[], ["x"], ["x2"], ["x", "x2"]],
+                "years": [[2001, 2010], [2003, 2010]],
                 "inference": ["crv1", "hc1"],
                 "estimator": ["ols", "cs_never", "cs_notyet"],
             },
