@@ -82,7 +82,7 @@ def draw_weights(
     return rng.choice(table, size=(n_boot, n_clusters)), False
 
 
-def bootstrap_p_values(t_obs: np.ndarray, t_boot: np.ndarray) -> np.ndarray:
+def bootstrap_p_values(t_obs: np.ndarray | float, t_boot: np.ndarray) -> np.ndarray:
     """Two-sided bootstrap p-values under the project's tie rule, batched.
 
     Parameters

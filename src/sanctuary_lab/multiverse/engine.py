@@ -337,13 +337,13 @@ class Planner:
                 task = self._design_task(spec, None)
                 if task.design == "callaway_santanna" and _kernel_ok(task.options):
                     common = {k: v for k, v in task.options.items() if k not in _SPEC_OPTIONS}
-                    key = (
+                    skey = (
                         spec.label("sample"),
                         spec.label("years"),
                         spec.label("weights"),
                         repr(sorted(common.items())),
                     )
-                    staggered[key].append((spec, task.options))
+                    staggered[skey].append((spec, task.options))
                 else:
                     designs.append(self._design_task(spec, mask))
                 continue

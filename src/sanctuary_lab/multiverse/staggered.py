@@ -177,6 +177,12 @@ def outcome_cube(
     return np.ascontiguousarray(flat.reshape(n, t, -1).transpose(0, 2, 1))
 
 
+def _no_plan(keep: np.ndarray, t_keep: np.ndarray, glist: np.ndarray, problem: str) -> Plan:
+    z = np.zeros(0)
+    return Plan(keep, t_keep, glist, z, z, z.astype(int), z.astype(int), np.zeros((0, 0)),
+                np.zeros((0, 0)), z, z.astype(int), problem=problem)  # fmt: skip
+
+
 def plan_cells(panel: CohortPanel, control: Control, anticipation: int = 0) -> Plan:
     """Cells (g, t, base) and comparison cohorts, as csdid plans them (varying base period)."""
     tl = panel.periods
@@ -185,20 +191,17 @@ def plan_cells(panel: CohortPanel, control: Control, anticipation: int = 0) -> P
     g[g > tl.max() + a] = 0.0
     keep = np.ones(len(g), dtype=bool)
     t_keep = np.ones(len(tl), dtype=bool)
-    empty = np.zeros((0, 0))
     glist = np.unique(g[g > 0])
     latest = None
     if not (g == 0).any():
         if control == "never_treated":
-            return Plan(keep, t_keep, glist, *([np.zeros(0)] * 4), empty, empty,
-                        np.zeros(0), np.zeros(0, int), problem="no never-treated units")  # fmt: skip
+            return _no_plan(keep, t_keep, glist, "no never-treated units")
         latest = glist.max()
         t_keep = tl < latest - a
         glist = glist[glist < latest]
     tl = tl[t_keep]
     if len(tl) < 2:
-        return Plan(keep, t_keep, glist, *([np.zeros(0)] * 4), empty, empty,
-                    np.zeros(0), np.zeros(0, int), problem="fewer than 2 periods")  # fmt: skip
+        return _no_plan(keep, t_keep, glist, "fewer than 2 periods")
     keep = ~((g > 0) & (g <= tl[0] + a))
     glist = glist[glist > tl[0] + a]
     gk = g[keep]
