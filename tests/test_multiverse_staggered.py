@@ -217,3 +217,24 @@ def test_engine_dispatches_staggered_specs_to_the_kernel(monkeypatch) -> None:
         assert r["estimate"] == pytest.approx(one["estimate"], abs=EST_TOL)
         assert r["std_error"] == pytest.approx(one["std_error"], abs=SE_TOL)
         assert r["n_obs"] == one["n_obs"] and r["n_clusters"] == one["n_clusters"]
+
+
+@pytest.mark.parametrize("method", ["ipw", "reg"])
+def test_without_covariates_every_method_is_the_kernel(method) -> None:
+    """Without covariates csdid's DR, IPW and regression estimators coincide with the kernel."""
+    df = _synth(seed=3)
+    assert _compare(
+        df, ["y"], unit="u", time="t", cohort="g", control="not_yet_treated", method=method,
+        cluster="cl", weights="w",
+    ) > 20  # fmt: skip
+
+
+def test_kernel_scope_leaves_other_options_to_single_fits() -> None:
+    from sanctuary_lab.multiverse.engine import _kernel_ok
+
+    base = {"outcome": "y", "unit": "u", "time": "t", "treatment": "d", "cluster": "cl"}
+    assert _kernel_ok(base) and _kernel_ok({**base, "anticipation": 1, "method": "reg"})
+    assert not _kernel_ok({**base, "covariates": ["x"]})
+    assert not _kernel_ok({**base, "base_period": "universal"})
+    assert not _kernel_ok({**base, "anticipation": True})
+    assert not _kernel_ok({**base, "unknown_option": 1})
