@@ -5,16 +5,28 @@ Roodman, MacKinnon, Nielsen and Webb (2019, "Fast and wild", *Stata Journal* 19(
 ``beta_k = beta0`` is imposed, restricted residuals are multiplied by cluster-level Rademacher or
 Webb weights, and the bootstrap t-statistic is a ratio of a linear and a quadratic form in the
 G weights, so all draws are computed with two matrix products. Fixed effects are projected out
-first (as in pyfixest's ``wildboottest``). The p-value is ``mean(|t*| >= |t|)`` (ties, within a
-relative 1e-9, count as extreme — conservative, and what the ``wildboottest`` package returns in
-practice, where such ties are decided by rounding); with Rademacher weights and ``2**G < n_boot`` all ``2**G``
-sign vectors are enumerated, which makes the result deterministic. Confidence intervals invert
-the bootstrap test (bisection on ``beta0`` with the same weight draws).
+first (as in pyfixest's ``wildboottest``). Confidence intervals invert the bootstrap test
+(bisection on ``beta0`` with the same weight draws).
+
+This module is the project's one wild cluster bootstrap convention, shared with the batched
+multiverse implementation (:mod:`sanctuary_lab.multiverse.wild`):
+
+* **weights**: Rademacher (+-1) or Webb's six-point table :data:`WEBB`
+  (+-sqrt(1/2), +-1, +-sqrt(3/2), each with probability 1/6), drawn by :func:`draw_weights`;
+  with Rademacher weights and ``2**G < n_boot`` all ``2**G`` sign vectors are enumerated, which
+  makes the result deterministic;
+* **tie rule** (:func:`bootstrap_p_values`): the two-sided p-value is the share of draws with
+  ``|t*| >= |t| * (1 - 1e-9)``: a bootstrap statistic equal to the observed one up to a relative
+  1e-9 counts as at least as extreme. Such ties are not rare — under full enumeration the
+  all-ones and all-minus-ones sign vectors reproduce the observed sample exactly — and the rule
+  makes them count the same way whatever the floating-point noise (the conservative choice).
+  Away from ties this equals the ``wildboottest`` package's ``mean(|t| < |t*|)``.
 """
 
 from __future__ import annotations
 
 import itertools
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -25,7 +37,10 @@ from scipy import sparse
 from sanctuary_lab.errors import SpecError
 
 WeightsType = Literal["rademacher", "webb"]
-_WEBB = np.sqrt(np.array([3.0, 2.0, 1.0, 1.0, 2.0, 3.0]) / 2) * np.array([-1, -1, -1, 1, 1, 1])
+#: Webb (2014) six-point weights, ascending.
+WEBB = np.sqrt(np.array([3.0, 2.0, 1.0, 1.0, 2.0, 3.0]) / 2) * np.array([-1, -1, -1, 1, 1, 1])
+#: Relative tolerance within which a bootstrap |t*| ties the observed |t| (ties count as extreme).
+TIE_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -41,19 +56,53 @@ class WildResult:
 
 
 def draw_weights(
-    n_clusters: int, n_boot: int, weights_type: str, seed: int | None
+    n_clusters: int,
+    n_boot: int,
+    weights_type: str,
+    seed: int | None,
+    key: str | None = None,
 ) -> tuple[np.ndarray, bool]:
-    """Cluster weights, shape (B, G); full enumeration for Rademacher when ``2**G < n_boot``."""
-    if weights_type == "rademacher":
-        if n_clusters < 30 and 2**n_clusters < n_boot:
-            grid = np.array(list(itertools.product([-1.0, 1.0], repeat=n_clusters)))
-            return grid, True
+    """Cluster weights, shape (B, G), and whether they are the full Rademacher enumeration.
+
+    Full enumeration for Rademacher when ``2**G < n_boot`` (G < 30). Random draws come from
+    ``numpy.random.default_rng(seed)``, or from ``default_rng([seed, crc32(key)])`` when a
+    ``key`` is given (the multiverse seeds each block by its key, so results do not depend on
+    chunking or on the execution backend).
+    """
+    if weights_type not in ("rademacher", "webb"):
+        raise SpecError(f"unknown weights_type {weights_type!r}; choose 'rademacher' or 'webb'")
+    if weights_type == "rademacher" and n_clusters < 30 and 2**n_clusters < n_boot:
+        grid = np.array(list(itertools.product([-1.0, 1.0], repeat=n_clusters)))
+        return grid, True
+    if key is None:
         rng = np.random.default_rng(seed)
-        return rng.choice([-1.0, 1.0], size=(n_boot, n_clusters)), False
-    if weights_type == "webb":
-        rng = np.random.default_rng(seed)
-        return rng.choice(_WEBB, size=(n_boot, n_clusters)), False
-    raise SpecError(f"unknown weights_type {weights_type!r}; choose 'rademacher' or 'webb'")
+    else:
+        rng = np.random.default_rng([int(seed or 0), zlib.crc32(key.encode())])
+    table = np.array([-1.0, 1.0]) if weights_type == "rademacher" else WEBB
+    return rng.choice(table, size=(n_boot, n_clusters)), False
+
+
+def bootstrap_p_values(t_obs: np.ndarray | float, t_boot: np.ndarray) -> np.ndarray:
+    """Two-sided bootstrap p-values under the project's tie rule, batched.
+
+    Parameters
+    ----------
+    t_obs
+        Observed statistics, shape (m,) (or a scalar).
+    t_boot
+        Bootstrap statistics, shape (m, B) (or (B,)).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``mean(|t*| >= |t| * (1 - TIE_RTOL))`` per row; NaN bootstrap statistics count as not
+        extreme.
+    """
+    t_obs = np.asarray(t_obs, dtype=float)
+    t_boot = np.asarray(t_boot, dtype=float)
+    thr = np.abs(t_obs)[..., None] * (1 - TIE_RTOL)
+    with np.errstate(invalid="ignore"):
+        return np.mean(np.abs(t_boot) >= thr, axis=-1)
 
 
 #: Cells (rows × cluster columns) re-partialled per chunk, to bound memory.
@@ -138,10 +187,7 @@ class _WCR:
             return numer / denom
 
     def p_value(self, beta0: float, v: np.ndarray) -> float:
-        t = self.t_original(beta0)
-        # ties (e.g. v = +-1 everywhere reproduces the original sample) count as at least as
-        # extreme, within a relative 1e-9, so floating-point noise cannot decide them
-        return float(np.mean(np.abs(self.t_boot(beta0, v)) >= abs(t) * (1 - 1e-9)))
+        return float(bootstrap_p_values(self.t_original(beta0), self.t_boot(beta0, v)))
 
 
 def wild_cluster_bootstrap(

@@ -2,8 +2,13 @@
 
 Linear specifications (``estimator = "ols"``) are grouped into blocks (same sample, years,
 fixed effects, weights and missing-value pattern) and each block is one :class:`LinearTask`
-solved by the batch kernel; other estimators become one :class:`DesignTask` per spec, fitted
-through the design registry. Specs that cannot run are recorded with the reason.
+solved by the batch kernel. Callaway–Sant'Anna specs without covariates and with the varying
+base period are grouped by (sample, years, weights, treatment, cluster) into one
+:class:`StaggeredTask` each, solved by the batched kernel of :mod:`.staggered` (all outcomes,
+comparison groups and anticipation choices of the block together); a spec of such a block that
+the kernel cannot reproduce exactly is fitted by the single-fit design instead. Other
+estimators become one :class:`DesignTask` per spec, fitted through the design registry. Specs
+that cannot run are recorded with the reason.
 """
 
 from __future__ import annotations
@@ -58,6 +63,46 @@ class DesignTask:
     options: dict[str, Any]
     data: pd.DataFrame
     term: str | None
+
+
+@dataclass
+class StaggeredTask:
+    """Callaway–Sant'Anna specs that share a sample, cohort structure, weights and clusters."""
+
+    design: str
+    data: pd.DataFrame  # the sample's panel columns (unit, time, treatment, cluster, weights)
+    outcomes: list[str]
+    values: np.ndarray  # the sample's outcome columns (rows x outcomes)
+    common: dict[str, Any]  # unit, time, cohort | treatment, weights, cluster
+    specs: list[tuple[int, dict[str, Any], str | None]]  # spec_id, full options, term
+
+    def frame(self, outcome: str) -> pd.DataFrame:
+        """The sample with one outcome column (for a single fit)."""
+        return self.data.assign(**{outcome: self.values[:, self.outcomes.index(outcome)]})
+
+
+#: Options the batched staggered kernel handles (others go through the single-fit design).
+_KERNEL_OPTIONS = frozenset(
+    {"outcome", "unit", "time", "cohort", "treatment", "control", "cluster", "weights",
+     "method", "anticipation", "base_period", "covariates"}
+)  # fmt: skip
+_SPEC_OPTIONS = ("outcome", "control", "anticipation", "method")
+_NO_DATA = pd.DataFrame()
+
+
+def _kernel_ok(options: dict[str, Any]) -> bool:
+    """Whether a Callaway–Sant'Anna option set is one the batched kernel reproduces exactly."""
+    return (
+        set(options) <= _KERNEL_OPTIONS
+        and not options.get("covariates")
+        and options.get("base_period", "varying") == "varying"
+        and options.get("method", "dr") in ("dr", "ipw", "reg")
+        and options.get("control", "never_treated") in ("never_treated", "not_yet_treated")
+        and isinstance(options.get("anticipation", 0), int)
+        and not isinstance(options.get("anticipation", 0), bool)
+        and options.get("anticipation", 0) >= 0
+        and isinstance(options.get("outcome"), str)
+    )
 
 
 def _row(spec_id: int, **kw: Any) -> dict[str, Any]:
@@ -160,6 +205,56 @@ def run_design_task(task: DesignTask) -> list[dict[str, Any]]:
         return [_row(task.spec_id, skipped=f"{task.design} failed: {msg}")]
 
 
+def run_staggered_task(task: StaggeredTask) -> list[dict[str, Any]]:
+    """Fit every spec of one staggered block with the batched kernel (single fits as fallback)."""
+    from sanctuary_lab.multiverse.staggered import fit_staggered, prepared_block, unsupported
+
+    rows: list[dict[str, Any]] = []
+    fallback: list[tuple[int, dict[str, Any], str | None]] = []
+    complete = ~np.isnan(task.values).any(axis=0)
+    clean = [c for c, ok in zip(task.outcomes, complete, strict=True) if ok]
+    block: Any = "no complete outcome"
+    if clean:
+        vals = task.values if complete.all() else task.values[:, np.flatnonzero(complete)]
+        block = prepared_block(task.data, clean, values=vals, **task.common)
+    if isinstance(block, str):
+        fallback = list(task.specs)
+    else:
+        panel, cube = block
+        col = {c: i for i, c in enumerate(clean)}
+        groups: dict[tuple[str, int], list[tuple[int, dict[str, Any], str | None]]]
+        groups = defaultdict(list)
+        for s in task.specs:
+            if s[1]["outcome"] not in col:
+                fallback.append(s)
+                continue
+            groups[(s[1].get("control", "never_treated"), s[1].get("anticipation", 0))].append(s)
+        for (control, ant), specs in groups.items():
+            if unsupported(panel, control, ant) is not None:  # type: ignore[arg-type]
+                fallback += specs
+                continue
+            ks = sorted({col[s[1]["outcome"]] for s in specs})
+            at = {k: i for i, k in enumerate(ks)}
+            fit = fit_staggered(panel, cube[:, ks], control, ant)  # type: ignore[arg-type]
+            for spec_id, opts, term in specs:
+                name = term or "att"
+                if name not in fit.terms and name != "pretrend_wald":
+                    rows.append(_row(spec_id, skipped=f"{task.design} reported no term {term!r}"))
+                    continue
+                rows.append(
+                    _row(
+                        spec_id,
+                        **fit.row(at[col[opts["outcome"]]], name),
+                        n_obs=float(fit.n_obs),
+                        n_clusters=float(fit.n_clusters),
+                    )
+                )
+    for spec_id, opts, term in fallback:
+        data = task.frame(opts["outcome"])
+        rows += run_design_task(DesignTask(spec_id, task.design, opts, data, term))
+    return rows
+
+
 _FE = {"unit+time": ("unit", "time"), "unit": ("unit",), "time": ("time",), "none": ()}
 
 
@@ -173,6 +268,15 @@ class Planner:
         self._masks: dict[tuple[str, str, str], np.ndarray] = {}
         self._na: dict[tuple[str, str, str, str], bool] = {}
         self._arrays: dict[str, np.ndarray] = {}
+        self._is_binary: dict[str, bool] = {}
+        self._ymat: tuple[list[str], np.ndarray] | None = None
+
+    def _binary(self, col: str) -> bool:
+        """Whether ``col`` only takes the values 0 and 1 (cached per column)."""
+        if col not in self._is_binary:
+            vals = set(pd.unique(self.frame[col].dropna()))
+            self._is_binary[col] = vals <= {0.0, 1.0}
+        return self._is_binary[col]
 
     def _has_na(self, spec: Spec, col: str) -> bool:
         """Whether ``col`` has a missing value in the spec's sample (cached per sample)."""
@@ -204,11 +308,12 @@ class Planner:
 
     def plan(
         self, chunk: list[Spec]
-    ) -> tuple[list[dict[str, Any]], list[LinearTask], list[DesignTask]]:
-        mv, df = self.mv, self.frame
+    ) -> tuple[list[dict[str, Any]], list[LinearTask], list[DesignTask | StaggeredTask]]:
+        mv = self.mv
         skipped: list[dict[str, Any]] = []
         groups: dict[tuple, list[Spec]] = defaultdict(list)
-        designs: list[DesignTask] = []
+        designs: list[DesignTask | StaggeredTask] = []
+        staggered: dict[tuple, list[tuple[Spec, dict[str, Any]]]] = defaultdict(list)
         for spec in chunk:
             reason = mv.excluded(spec)
             inference = spec.value("inference")
@@ -220,8 +325,7 @@ class Planner:
                 reason = tmpl.outside(spec)
                 if reason is None and tmpl.binary_treatment and spec.value("treatment")[1] is None:
                     col = spec.value("treatment")[2]
-                    vals = set(pd.unique(df[col].dropna()))
-                    if not vals <= {0.0, 1.0}:
+                    if not self._binary(col):
                         reason = f"{est} needs a 0/1 treatment; {col!r} is continuous"
                 if reason is None and spec.label("fixed_effects") not in tmpl.fixed_effects:
                     reason = f"{est} does not use fixed effects {spec.label('fixed_effects')!r}"
@@ -230,7 +334,18 @@ class Planner:
                 continue
             mask = self._sample_mask(spec)
             if est != LINEAR:
-                designs.append(self._design_task(spec, mask))
+                task = self._design_task(spec, None)
+                if task.design == "callaway_santanna" and _kernel_ok(task.options):
+                    common = {k: v for k, v in task.options.items() if k not in _SPEC_OPTIONS}
+                    skey = (
+                        spec.label("sample"),
+                        spec.label("years"),
+                        spec.label("weights"),
+                        repr(sorted(common.items())),
+                    )
+                    staggered[skey].append((spec, task.options))
+                else:
+                    designs.append(self._design_task(spec, mask))
                 continue
             used = [spec.value("outcome")[2], spec.value("treatment")[2], *spec.value("covariates")]
             na_key = tuple(sorted(c for c in used if self._has_na(spec, c)))
@@ -242,7 +357,38 @@ class Planner:
                 na_key,
             )
             groups[key].append(spec)
+        designs += [self._staggered_task(specs) for specs in staggered.values()]
         return skipped, [self._linear_task(k, specs) for k, specs in groups.items()], designs
+
+    def _staggered_task(self, specs: list[tuple[Spec, dict[str, Any]]]) -> StaggeredTask:
+        first, opts = specs[0]
+        tmpl = self.mv.designs[first.value("estimator")]
+        common = {k: v for k, v in opts.items() if k not in _SPEC_OPTIONS and k != "covariates"}
+        common = {k: v for k, v in common.items() if k != "method" and k != "base_period"}
+        cols = {self.mv.unit, self.mv.time} | {v for k, v in common.items() if isinstance(v, str)}
+        cols = {c for c in cols if c in self.frame.columns}
+        mask = self._sample_mask(first)
+        data = self.frame.loc[mask, sorted(cols)]
+        outcomes = list(dict.fromkeys(o["outcome"] for _, o in specs))
+        names, mat = self._outcome_matrix()
+        values = mat[mask]
+        if outcomes != names:
+            values = values[:, [names.index(c) for c in outcomes]]
+        entries = [(s.spec_id, o, self.mv.designs[s.value("estimator")].term) for s, o in specs]
+        return StaggeredTask(tmpl.design, data, outcomes, values, common, entries)
+
+    def _outcome_matrix(self) -> tuple[list[str], np.ndarray]:
+        """All outcome columns of the multiverse as one float64 matrix (rows x outcomes)."""
+        if self._ymat is None:
+            names = list(dict.fromkeys(c.value[2] for c in self.mv.dimensions["outcome"]))
+            self._ymat = (names, np.column_stack([self._array(c) for c in names]))
+        return self._ymat
+
+    def _array(self, col: str) -> np.ndarray:
+        """Column ``col`` of the frame as float64 (cached)."""
+        if col not in self._arrays:
+            self._arrays[col] = self.frame[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        return self._arrays[col]
 
     def _linear_task(self, key: tuple, specs: list[Spec]) -> LinearTask:
         mv, df = self.mv, self.frame
@@ -274,7 +420,8 @@ class Planner:
             seed=mv.seed,
         )
 
-    def _design_task(self, spec: Spec, mask: np.ndarray) -> DesignTask:
+    def _design_task(self, spec: Spec, mask: np.ndarray | None) -> DesignTask:
+        """The spec's design and options; its data (a copy) only when ``mask`` is given."""
         from sanctuary_lab.studies.spec import substitute
 
         mv = self.mv
@@ -292,7 +439,8 @@ class Planner:
             "seed": mv.seed,
         }
         options = substitute(tmpl.options, ctx, f"{mv.source}: multiverse.designs.{tmpl.name}")
-        return DesignTask(spec.spec_id, tmpl.name, options, self.frame.loc[mask].copy(), tmpl.term)
+        data = self.frame.loc[mask].copy() if mask is not None else _NO_DATA
+        return DesignTask(spec.spec_id, tmpl.design, options, data, tmpl.term)
 
 
 def run_curve(
@@ -334,13 +482,18 @@ def run_curve(
         skipped, linear, designs = planner.plan(chunk)
         if linear_only:
             skipped += [
-                _row(t.spec_id, skipped="not linear (left out of the permutation)") for t in designs
+                _row(i, skipped="not linear (left out of the permutation)")
+                for t in designs
+                for i in ([t.spec_id] if isinstance(t, DesignTask) else [s[0] for s in t.specs])
             ]
             designs = []
         rows = list(skipped)
         for out in backend.map(run_linear_task, linear, linear=True):
             rows += out
-        for out in backend.map(run_design_task, designs):
+        for out in backend.map(run_design_task, [t for t in designs if isinstance(t, DesignTask)]):
+            rows += out
+        stag = [t for t in designs if isinstance(t, StaggeredTask)]
+        for out in backend.map(run_staggered_task, stag):
             rows += out
         part = pd.DataFrame(rows).set_index("spec_id").reindex([s.spec_id for s in chunk])
         labels = {d: [s.label(d) for s in chunk] for d in DIMENSIONS}

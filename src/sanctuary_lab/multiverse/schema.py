@@ -109,6 +109,13 @@ class DesignTemplate:
     fixed_effects: tuple[str, ...] = FE_CHOICES
     term: str | None = None
     only: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Registered design run for this estimator (default: ``name``), so that one design can
+    #: appear under several estimator labels, e.g. never- and not-yet-treated comparisons.
+    design: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.design:
+            object.__setattr__(self, "design", self.name)
 
     def outside(self, spec: Spec) -> str | None:
         """Why ``spec`` is outside the choices this design is run for (``None`` if inside)."""
@@ -376,15 +383,17 @@ def parse_multiverse(
             fes,
             t.get("term"),
             {d: tuple(v) for d, v in only.items()},
+            str(t.get("design") or name),
         )
     for c in dims["estimator"]:
         if c.value == LINEAR:
             continue
-        if known_designs is not None and c.value not in known_designs:
+        run = designs[c.value].design if c.value in designs else c.value
+        if known_designs is not None and run not in known_designs:
             raise _err(
                 where,
                 "dimensions.estimator",
-                f"unknown estimator {c.value!r}; use 'ols' or one of {sorted(known_designs)}",
+                f"unknown estimator {run!r}; use 'ols' or one of {sorted(known_designs)}",
             )
         if c.value not in designs:
             raise _err(

@@ -11,38 +11,33 @@ implements, written so that it runs on the cluster-level cross products of a
   draws at once, where ``q_g = a's_g``, ``R_g = C_g a``, ``D = A S'V`` and ``a`` is the row of
   ``(X'WX)^{-1}`` of the tested coefficient.
 
-Two-sided p-value: share of draws with ``|t*_b| > |t|`` (wildboottest's definition). All
-specifications of one block share the same draw matrix ``V`` (G x B), seeded from the run seed and
-the block key, so results do not depend on chunking or on the execution backend. Rademacher
-draws switch to full enumeration when ``2**G < B`` (as wildboottest does).
+Weights, their seeding and the tie rule are those of :mod:`sanctuary_lab.inference.wild`
+(the designs' bootstrap): Rademacher or the one Webb table, full Rademacher enumeration when
+``2**G < B``, and the two-sided p-value ``mean(|t*| >= |t| (1 - 1e-9))`` (ties count as
+extreme; away from ties this is wildboottest's ``mean(|t| < |t*|)``). All specifications of one
+block share the same draw matrix ``V`` (G x B), seeded from the run seed and the block key, so
+results do not depend on chunking or on the execution backend.
 """
 
 from __future__ import annotations
 
-import itertools
-import zlib
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from sanctuary_lab.inference.wild import WeightsType, bootstrap_p_values
+from sanctuary_lab.inference.wild import draw_weights as _draw
 from sanctuary_lab.multiverse.kernel import Block, _as_index, _to_np, cluster_scores
-
-WeightsType = Literal["rademacher", "webb"]
-_WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
 def draw_weights(
     n_clusters: int, draws: int, weights_type: WeightsType, seed: int, key: str = ""
 ) -> np.ndarray:
-    """Bootstrap weights (G x B), reproducible from ``seed`` and ``key``."""
-    if weights_type == "rademacher" and 2**n_clusters < draws:
-        return np.array(list(itertools.product([-1.0, 1.0], repeat=n_clusters))).T
-    rng = np.random.default_rng([int(seed), zlib.crc32(key.encode())])
-    if weights_type == "rademacher":
-        return rng.choice(np.array([-1.0, 1.0]), size=(n_clusters, draws))
-    if weights_type == "webb":
-        return rng.choice(_WEBB, size=(n_clusters, draws))
-    raise ValueError(f"unknown bootstrap weights {weights_type!r}; use 'rademacher' or 'webb'")
+    """Bootstrap weights (G x B), reproducible from ``seed`` and ``key``.
+
+    The transpose of :func:`sanctuary_lab.inference.wild.draw_weights` with the same key.
+    """
+    return _draw(n_clusters, draws, weights_type, seed, key)[0].T
 
 
 def wild_pvalues(
@@ -112,4 +107,4 @@ def _pvalues_chunk(
     numer = xp.einsum("mg,gb->mb", q, vv)
     t_boot = _to_np(numer / xp.sqrt(denom))
     # observed and bootstrap t both omit the CRV1 small-sample factor, which cancels
-    return np.mean(np.abs(t_obs)[:, None] < np.abs(t_boot), axis=1)
+    return bootstrap_p_values(t_obs, t_boot)
