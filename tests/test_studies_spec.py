@@ -25,7 +25,13 @@ from sanctuary_lab.studies.spec import (
     resolve_study_path,
     substitute,
 )
-from sanctuary_lab.studies.tables import load_adoption_dates, load_facts
+from sanctuary_lab.studies.tables import (
+    DEFINITION_CLASSES,
+    adoption_cohorts,
+    load_facts,
+    load_sanctuary_policies,
+    parse_sanctuary_policies,
+)
 
 
 @dataclass
@@ -96,13 +102,21 @@ def tiny_warehouse(tmp_path: Path) -> Path:
     return path
 
 
+POLICY_HEADER = (
+    "ori,jurisdiction,state,level,instrument,definition_class,adopted,effective,"
+    "citation_title,citation_url,confidence\n"
+)
+
+
 @pytest.fixture
 def adoption_file(tmp_path: Path) -> Path:
     p = tmp_path / "adopt.csv"
     p.write_text(
-        "ori,department_name,state,adoption_year,policy,source,confidence\n"
-        "AA00001,A,AA,2005,p,Some ordinance (2005),high\n"
-        "BB00001,B,BB,2006,p,Some order (2006),low\n"
+        POLICY_HEADER
+        + "AA00001,A,AA,city,Ordinance 1,limits-detainer-holds,2005-03-01,,Some ordinance (2005),"
+        "https://example.org/a,high\n"
+        "BB00001,B,BB,city,Order 2,no-status-inquiry,2006,,Some order (2006),"
+        "https://example.org/b,low\n"
     )
     return p
 
@@ -380,26 +394,66 @@ def test_missing_table_is_recorded_not_raised(
     assert "no table 'state_crime'" in run.sample["failed"]["*"]
 
 
-def test_adoption_file_validation(tmp_path: Path) -> None:
-    table, name = load_adoption_dates()
-    assert name == "sanctuary_adoption_large_cities.csv"
-    assert (table["source"].str.len() > 0).all()
+def test_sanctuary_policy_file_validation(tmp_path: Path) -> None:
+    table, name = load_sanctuary_policies()
+    assert name == "sanctuary_policies.csv"
+    # every row is cited: a title and an http(s) URL
+    assert (table["citation_title"].str.len() > 0).all()
+    assert table["citation_url"].str.match(r"^https?://").all()
     assert set(table["confidence"]) <= {"low", "medium", "high"}
-    assert table.loc[table["ori"] == "CA01942", "adoption_year"].item() == 1979
+    assert set(table["definition_class"]) <= set(DEFINITION_CLASSES)
+    la = table[(table["ori"] == "CA01942") & (table["definition_class"] == "no-status-inquiry")]
+    assert la["start_year"].tolist() == [1979]
+    # one jurisdiction, several instruments and definitions: NYC 1985 / 1989 / 2011 / 2014
+    nyc = table[table["ori"] == "NY03030"].sort_values("adopted_date")
+    assert nyc["start_year"].tolist() == [1985, 1989, 2011, 2014]
+    assert adoption_cohorts(table, "any")["NY03030"] == 1985
+    assert adoption_cohorts(table, "limits-detainer-holds")["NY03030"] == 2011
+    # the in-panel adopters the issue names, with their dates
+    first = {
+        (o, c): d
+        for o, c, d in zip(
+            table["ori"], table["definition_class"], table["adopted"].str.strip(), strict=True
+        )
+    }
+    assert first[("MDBPD00", "no-status-inquiry")] == "2012-03-02"
+    assert first[("MDBPD00", "limits-detainer-holds")] == "2014-08-27"
+    assert first[("NJNPD00", "limits-detainer-holds")] == "2013-07-24"
+    assert first[("LANPD00", "limits-detainer-holds")].startswith("2013-08")
+    assert first[("CODPD00", "limits-detainer-holds")] == "2014-04-30"
+    assert first[("CO00101", "limits-detainer-holds")] == "2014"
+    assert first[("MD01604", "limits-detainer-holds")] == "2014-10-07"
+    assert first[("MD01721", "limits-detainer-holds")] == "2014-10-01"
+    md = table[table["ori"] == "FL01300"].iloc[0]
+    assert (str(md["adopted_date"].date()), str(md["effective_date"].date())) == (
+        "2013-12-03",
+        "2014-01-01",
+    )
+    assert "R-1008-13" in md["citation_title"] and md["start_year"] == 2014
+    header = POLICY_HEADER
+    good = "AA00001,A,AA,city,Ord,no-status-inquiry,2005,,Ord (2005),https://x.org/a,high\n"
+    cases = [
+        ("AA00001,A,AA,city,Ord,no-status-inquiry,2005,,Ord (2005),,high\n", "citation_url"),
+        ("AA00001,A,AA,city,Ord,no-status-inquiry,2005,,,https://x.org,high\n", "citation_title"),
+        ("AA00001,A,AA,city,Ord,no-status-inquiry,2005,,Ord,www.x.org,high\n", "citation_url"),
+        ("AA00001,A,AA,city,Ord,no-status-inquiry,soon,,Ord,https://x.org,high\n", "adopted"),
+        ("AA00001,A,AA,city,Ord,no-status-inquiry,2005-13-01,,Ord,https://x.org,high\n", "adopted"),
+        ("AA00001,A,AA,city,Ord,sanctuary,2005,,Ord,https://x.org,high\n", "definition_class"),
+        ("AA00001,A,AA,town,Ord,no-status-inquiry,2005,,Ord,https://x.org,high\n", "level"),
+        ("AA00001,A,AA,city,Ord,no-status-inquiry,2005,,Ord,https://x.org,sure\n", "confidence"),
+        (good, "instrument"),  # the same (ori, instrument) twice
+    ]
     bad = tmp_path / "bad.csv"
-    bad.write_text(
-        "ori,department_name,state,adoption_year,policy,source,confidence\n"
-        "AA00001,A,AA,2005,p,src,high\nBB00001,B,BB,2006,p,,low\n"
-    )
+    for row, field in cases:
+        bad.write_text(header + good + row)
+        with pytest.raises(InputError) as info:
+            parse_sanctuary_policies(bad)
+        assert (info.value.row, info.value.field) == (2, field), (row, info.value)
+    # the old, uncited format is rejected with the missing column named
+    bad.write_text("ori,department_name,state,adoption_year,policy,source,confidence\n")
     with pytest.raises(InputError) as info:
-        load_adoption_dates(bad)
-    assert (info.value.row, info.value.field) == (2, "source")
-    bad.write_text(
-        "ori,department_name,state,adoption_year,policy,source,confidence\nAA00001,A,AA,soon,p,src,high\n"
-    )
-    with pytest.raises(InputError) as info:
-        load_adoption_dates(bad)
-    assert info.value.field == "adoption_year"
+        parse_sanctuary_policies(bad)
+    assert info.value.field == "jurisdiction"
     facts = load_facts()
     assert (facts["source"].str.len() > 0).all()
 

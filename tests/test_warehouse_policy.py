@@ -147,6 +147,113 @@ def test_county_year_287g(con) -> None:
     assert mar.loc[2010, "n_agreements"] == n
 
 
+# Memorandum signing dates (DDP's signing dates, from CRS RL32270 App. A) and end dates
+# (DDP rosters, terminated); the data's own values, asserted through the warehouse.
+SIGNING_COHORTS = {
+    ("AZ", "04013"): (2007, 2013),  # Maricopa, signed 2007-02-07 (FY window 2006-10-01), ended 2013
+    ("NC", "37119"): (2006, None),  # Mecklenburg, 2006-02-27
+    ("NC", "37071"): (2007, None),  # Gaston, 2007-02-22
+    ("NC", "37001"): (2007, None),  # Alamance, 2007-01-10
+    ("TN", "47037"): (2007, None),  # Davidson, 2007-02-21 (WaPo flags 2005)
+    ("NC", "37183"): (2008, None),  # Wake, 2008-06-25
+    ("CA", "06037"): (2005, 2015),  # LA County, 2005-02-01, terminated 2015-03-31
+    ("TX", "48201"): (2008, 2017),  # Harris, 2008-07-20, terminated 2017-01-29
+}
+
+
+def test_287g_cohort_is_the_signing_year(con) -> None:
+    for (state, fips), (cohort, end) in SIGNING_COHORTS.items():
+        row = one(
+            con,
+            "SELECT cohort_year, end_year, date_basis, model FROM policy_287g "
+            f"WHERE state = '{state}' AND fips = '{fips}' AND agency_kind = 'sheriff'",
+        )
+        assert row[0] == cohort, (state, fips, row)
+        assert (row[1] if row[1] is not None else None) == end, (state, fips, row)
+        assert row[2].startswith("memorandum signing date"), row
+        assert row[3] in {"jail", "multiple"}
+        # the county-year table starts exposure in the signing year (not the FY window)
+        first, jail_first, jail_end = one(
+            con,
+            "SELECT min(first_year), min(county_jail_first_year), min(county_jail_end_year) "
+            f"FROM county_year_287g WHERE fips = '{fips}'",
+        )
+        assert (first, jail_first) == (cohort, cohort), (fips, first, jail_first)
+        assert jail_end == end
+    # exposure stops after the end year: LA County 2016-2017 are not exposed by the Sheriff
+    la = dict(
+        con.execute(
+            "SELECT year, county_jail_287g FROM county_year_287g "
+            "WHERE fips = '06037' AND year BETWEEN 2014 AND 2017"
+        ).fetchall()
+    )
+    assert la[2015] == 1 and la[2016] == 0 and la[2017] == 0
+
+
+def test_287g_fallback_dates_are_labelled(con) -> None:
+    p = con.execute("SELECT cohort_year, cohort_date, date_basis FROM policy_287g").df()
+    dated = p[p["cohort_year"].notna()]
+    assert dated["date_basis"].notna().all()
+    signed = dated["date_basis"].str.startswith("memorandum signing date")
+    fallback = dated["date_basis"].str.startswith("fallback")
+    # a fallback never claims a signing date; a signing date always has a day
+    assert not (signed & fallback).any()
+    assert dated.loc[signed, "cohort_date"].notna().all()
+    years = pd.to_datetime(dated.loc[signed, "cohort_date"]).dt.year
+    assert (years == dated.loc[signed, "cohort_year"]).all()
+
+
+def test_287g_date_conflicts_listed_not_resolved(con, warehouse: Path) -> None:
+    c = con.execute("SELECT * FROM policy_287g_date_conflicts").df()
+    dav = c[(c["state"] == "TN") & (c["fips"] == "47037") & (c["field"] == "start")]
+    # WaPo's 2005 flag and DDP's FY-2007 window both disagree with the 2007 signing year
+    assert set(zip(dav["source"], dav["source_year"], strict=True)) >= {
+        ("wapo_2019", 2005),
+        ("ddp_pre2018", 2006),
+    }
+    assert (dav["chosen_year"] == 2007).all()
+    chosen = c[c["chosen_year"].notna()]
+    assert (chosen["source_year"] - chosen["chosen_year"] == chosen["years_apart"]).all()
+    assert (c["years_apart"] != 0).all()
+    # DDP says Davidson's agreement was terminated in 2013; WaPo flags it active to 2019: listed
+    dav_end = c[(c["fips"] == "47037") & (c["field"] == "end")]
+    assert ("wapo_2019", 2019) in set(zip(dav_end["source"], dav_end["source_year"], strict=True))
+    q = quality(warehouse)
+    assert len(q["lists"]["287g_date_conflicts"]["rows"]) == len(c)
+
+
+def test_no_city_police_treated_by_a_neighbours_agreement(warehouse: Path) -> None:
+    from sanctuary_lab.studies.frames_panel import city_panel
+
+    c = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        own = city_panel(c, policy="287g", first_year=1995, last_year=2015).data
+        alt = city_panel(
+            c, policy="287g", exposure="county_jail", first_year=1995, last_year=2015
+        ).data
+        agreements = c.execute(
+            "SELECT DISTINCT substr(ori, 1, 7) FROM policy_287g "
+            "WHERE ori IS NOT NULL AND cohort_year IS NOT NULL "
+            "AND jurisdiction IS DISTINCT FROM 'statewide'"
+        ).fetchall()
+    finally:
+        c.close()
+    own_oris = {r[0] for r in agreements}
+    treated = set(own.loc[own["cohort"] > 0, "ori"])
+    # default: only agencies with their own agreement; LAPD, Long Beach, Dallas are not treated
+    assert treated <= own_oris and treated
+    assert not treated & {"CA01942", "CA01941", "TXDPD00"}
+    la = own[own["ori"] == "CA01900"].set_index("year")
+    assert la.loc[2005, "treated"] == 1 and la.loc[2004, "treated"] == 0
+    assert la["cohort"].iloc[0] == 2005
+    phx = own[own["ori"] == "AZ00723"].set_index("year")
+    assert phx.loc[2013, "treated"] == 1 and phx.loc[2014, "treated"] == 0  # ended 2013
+    # the declared alternative reaches LAPD through the Sheriff's jail agreement
+    lapd = alt[alt["ori"] == "CA01942"].set_index("year")
+    assert lapd["cohort"].iloc[0] == 2005
+    assert lapd.loc[2004, "treated"] == 0 and lapd.loc[2005, "treated"] == 1
+
+
 # --- Secure Communities -----------------------------------------------------------------------
 
 

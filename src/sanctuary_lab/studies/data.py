@@ -77,6 +77,7 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "violent": ("violent_count", "violent_crime", "violent"),
         "population": ("population", "total_pop"),
         "months": ("months_reported",),
+        "source": ("source",),
     },
     "policy_sc_coverage": {
         "state": ("state", "state_abbr"),
@@ -88,6 +89,15 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "year": ("year",),
         "any": ("any_287g",),
         "known": ("known",),
+        "county_jail": ("county_jail_287g",),
+        "county_jail_first_year": ("county_jail_first_year",),
+        "county_jail_end_year": ("county_jail_end_year",),
+    },
+    "policy_287g": {
+        "ori": ("ori",),
+        "cohort_year": ("cohort_year",),
+        "end_year": ("end_year",),
+        "jurisdiction": ("jurisdiction",),
     },
     "county_detainer_declines": {
         "fips": ("fips",),

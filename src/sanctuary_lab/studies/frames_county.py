@@ -10,6 +10,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from sanctuary_lab.errors import SpecError
 from sanctuary_lab.studies.data import DataUnavailable, Frame, covariates, load, num
 
 
@@ -135,8 +136,17 @@ def county_panel_287g(
     *,
     years: list[int] | None = None,
     series: str = "",
+    exposure: str = "any_local",
 ) -> Frame:
-    """County-year violent/property rates (the years the warehouse holds) with 287(g) status."""
+    """County-year violent/property rates (the years the warehouse holds) with 287(g) status.
+
+    ``any_287g`` follows ``exposure``: ``"any_local"`` (default; any local agreement in the
+    county, active between its signing year and end year: ``county_year_287g.any_287g``) or
+    ``"county_jail"`` (only the county sheriff's / jail's agreement:
+    ``county_year_287g.county_jail_287g``).
+    """
+    if exposure not in ("any_local", "county_jail"):
+        raise SpecError(f"exposure must be 'any_local' or 'county_jail', got {exposure!r}")
     years = years or [2012, 2015, 2017]
     crime = load(
         con,
@@ -166,7 +176,9 @@ def county_panel_287g(
             rate = rate.fillna(num(crime[f"{kind}_count"]) / pop * 1e5)
         crime[f"{kind}_rate"] = rate
         crime[f"log_{kind}_rate"] = np.log(rate.where(rate > 0))
-    c287 = load(con, "county_year_287g", ["fips", "year", "any"], ["known"])
+    flag = "any" if exposure == "any_local" else "county_jail"
+    c287 = load(con, "county_year_287g", ["fips", "year", flag], ["known"])
+    c287 = c287.rename(columns={flag: "any"})
     c287["year"] = num(c287["year"])
     df = crime.merge(c287, on=["fips", "year"], how="left")
     if "known" in df:
@@ -195,5 +207,6 @@ def county_panel_287g(
         "n_switchers": int((df.groupby("fips")["any_287g"].nunique() > 1).sum()),
         "vintage": {"crime": "county_crime UCR Part I (NACJD 2012; Urban Institute 2015/2017)"},
         "rule": "balanced panel of counties with finite violent and property rates in every year",
+        "exposure": exposure,
     }
     return Frame(df, meta)

@@ -68,57 +68,163 @@ def state_panel(
     return Frame(df, meta)
 
 
+MONTHS_RULES = ("stated", "ucr_only")
+EXPOSURES_287G = ("own_agreement", "county_jail")
+OTHER_ADOPTERS = ("drop", "control")
+
+
+def _months_filter(
+    crime: pd.DataFrame, min_months: int, months_rule: str
+) -> tuple[pd.Series, dict[str, int]]:
+    """Which agency-years count as a full year of reported crime (the stated rule).
+
+    ``months_reported`` comes from the UCR file; the Marshall Project filled gaps from other
+    sources (``source`` other than the UCR extract) and collected 2015 itself (months NULL).
+
+    * ``months >= min_months``: kept.
+    * ``months`` 1 .. ``min_months - 1`` (partial year): dropped (counts understate the year).
+    * ``months`` 0 or NULL with a count from a named non-UCR source (a state agency, the police
+      department, a newspaper, "Crime in the U.S. 2015"): kept under ``months_rule = "stated"``
+      (the months field describes the UCR submission, not the substitute count); dropped under
+      ``"ucr_only"``.
+    * ``months`` 0 or NULL from the UCR extract itself, or no count: dropped.
+    """
+    if months_rule not in MONTHS_RULES:
+        raise SpecError(f"months_rule must be one of {list(MONTHS_RULES)}, got {months_rule!r}")
+    months = num(crime["months"]) if "months" in crime else pd.Series(np.nan, index=crime.index)
+    source = crime["source"].astype(str) if "source" in crime else pd.Series("", index=crime.index)
+    has_count = crime["violent"].notna()
+    full = months >= min_months if min_months else pd.Series(True, index=crime.index)
+    partial = months.between(1, max(min_months - 1, 0)) if min_months else ~full
+    none = months.isna() | (months == 0)
+    substitute = none & has_count & ~source.str.contains("ucr", case=False) & (source != "")
+    keep = (full | (substitute if months_rule == "stated" else False)) & has_count
+    counts = {
+        "full_months": int((full & has_count).sum()),
+        "partial_months_dropped": int((partial & ~full).sum()),
+        "zero_or_null_months_other_source": int(substitute.sum()),
+        "zero_or_null_months_ucr_or_no_count_dropped": int((none & ~substitute).sum()),
+    }
+    return keep, counts
+
+
+def _cohorts_287g(
+    con: duckdb.DuckDBPyConnection, oris: pd.Series, exposure: str
+) -> tuple[pd.Series, pd.Series, str]:
+    """ORI -> (cohort year, end year) of 287(g) exposure under a declared definition."""
+    if exposure not in EXPOSURES_287G:
+        raise SpecError(f"exposure must be one of {list(EXPOSURES_287G)}, got {exposure!r}")
+    if exposure == "own_agreement":
+        ag = load(con, "policy_287g", ["ori", "cohort_year", "end_year"], ["jurisdiction"])
+        ag = ag.dropna(subset=["ori", "cohort_year"])
+        if "jurisdiction" in ag:
+            ag = ag.loc[ag["jurisdiction"].fillna("") != "statewide"]
+        ag["ori"] = ag["ori"].astype(str).str[:7]
+        g = ag.groupby("ori")
+        cohort = g["cohort_year"].min().astype(float)
+        end = (
+            g["end_year"].max().astype(float).where(g["end_year"].apply(lambda s: s.notna().all()))
+        )
+        rule = (
+            "cohort = signing year of the agency's own 287(g) agreement (policy_287g.cohort_year, "
+            "matched on ORI); treated from the cohort year through the end year (exits respected)"
+        )
+    else:
+        agencies = load(con, "agencies", ["ori", "fips"])
+        agencies["ori"] = agencies["ori"].astype(str).str[:7]
+        cy = load(
+            con, "county_year_287g", ["fips", "county_jail_first_year", "county_jail_end_year"]
+        )
+        cy = cy.drop_duplicates("fips").set_index("fips")
+        fips = agencies.drop_duplicates("ori").set_index("ori")["fips"]
+        f = oris.map(fips)
+        cohort = pd.Series(
+            f.map(cy["county_jail_first_year"]).to_numpy(float), index=oris.to_numpy()
+        )
+        end = pd.Series(f.map(cy["county_jail_end_year"]).to_numpy(float), index=oris.to_numpy())
+        rule = (
+            "DECLARED ALTERNATIVE: cohort = first year the county sheriff's / jail's 287(g) "
+            "agreement was active in the agency's county (it reaches every agency whose arrestees "
+            "the county jail books); treated from the cohort year through the end year"
+        )
+    return cohort.dropna(), end, rule
+
+
 def city_panel(
     con: duckdb.DuckDBPyConnection,
     *,
     policy: str = "sanctuary",
     adoption_file: str = "",
+    definition: str = "any",
+    other_adopters: str = "drop",
     min_confidence: str = "low",
+    exposure: str = "own_agreement",
     first_year: int = 1975,
     last_year: int = 2015,
     min_months: int = 12,
+    months_rule: str = "stated",
 ) -> Frame:
     """Agency-year violent crime for the large-city panel with a policy adoption year.
 
-    ``policy = "sanctuary"`` reads adoption years from ``adoption_file`` (default: the bundled
-    ``studies/data/sanctuary_adoption_large_cities.csv``; every row cites a public source and
-    carries a confidence). ``policy = "287g"`` uses the first year any 287(g) agreement was active
-    in the agency's county (``county_year_287g`` via ``agencies``). ``cohort`` is the adoption
-    year (0 = never within the window); ``treated`` = 1 from the adoption year on.
+    ``policy = "sanctuary"`` reads the cited sanctuary-policy table (``adoption_file``, default
+    the bundled ``studies/data/sanctuary_policies.csv``): ``cohort`` = the first in-force year
+    of an instrument under ``definition`` (see :func:`~sanctuary_lab.studies.tables.
+    adoption_cohorts`). With a class-specific definition, agencies whose only cited instruments
+    are of other classes are dropped (``other_adopters = "drop"``) or kept as controls
+    (``"control"``). ``policy = "287g"`` uses ``exposure``: ``"own_agreement"`` (default; the
+    agency's own agreement, matched on ORI; a neighbouring agency's agreement never treats a city
+    police department) or the declared alternative ``"county_jail"`` (the county sheriff's / jail's
+    agreement reaches every agency in the county). 287(g) ``treated`` = 1 from the cohort year
+    through the agreement's end year; sanctuary ``treated`` = 1 from the cohort year on. ``cohort``
+    = 0 means never within the window. Agency-years follow the months-reported rule of
+    :func:`_months_filter`.
     """
-    from sanctuary_lab.studies.tables import load_adoption_dates
+    from sanctuary_lab.studies.tables import adoption_cohorts, load_sanctuary_policies
 
-    crime = load(con, "city_crime", ["ori", "year", "violent", "population"], ["name", "months"])
+    crime = load(
+        con, "city_crime", ["ori", "year", "violent", "population"], ["name", "months", "source"]
+    )
     for c in ("year", "violent", "population"):
         crime[c] = num(crime[c])
     crime["ori"] = crime["ori"].astype(str).str[:7]
     crime = crime.loc[(crime["year"] >= first_year) & (crime["year"] <= last_year)]
     n_rows = len(crime)
-    if "months" in crime and min_months:
-        crime = crime.loc[num(crime["months"]) >= min_months]
+    keep, month_counts = _months_filter(crime, min_months, months_rule)
+    crime = crime.loc[keep]
     crime = crime.dropna(subset=["violent", "population"])
     crime = crime.loc[crime["population"] > 0].copy()
     meta: dict[str, Any] = {"unit": "agency (ORI)", "years": [first_year, last_year]}
+    end = pd.Series(dtype=float)
+    dropped_units: list[str] = []
     if policy == "sanctuary":
-        adopt, source = load_adoption_dates(adoption_file, min_confidence)
-        cohorts = adopt.set_index("ori")["adoption_year"]
+        if other_adopters not in OTHER_ADOPTERS:
+            raise SpecError(
+                f"other_adopters must be one of {list(OTHER_ADOPTERS)}, got {other_adopters!r}"
+            )
+        policies, source = load_sanctuary_policies(adoption_file, min_confidence)
+        cohorts = adoption_cohorts(policies, definition)
+        if definition != "any" and other_adopters == "drop":
+            dropped_units = sorted(set(policies["ori"]) - set(cohorts.index))
+            crime = crime.loc[~crime["ori"].isin(dropped_units)]
         meta["adoption_source"] = source
-        meta["rule"] = f"cohort = adoption year from {source} (confidence >= {min_confidence})"
+        meta["definition"] = definition
+        meta["rule"] = (
+            f"cohort = first in-force year of a cited instrument in {source} under definition "
+            f"{definition!r} (confidence >= {min_confidence})"
+        )
     elif policy == "287g":
-        ag = load(con, "agencies", ["ori", "fips"])
-        ag["ori"] = ag["ori"].astype(str).str[:7]
-        c287 = load(con, "county_year_287g", ["fips", "year", "any"], ["known"])
-        c287["year"] = num(c287["year"])
-        on = c287.loc[num(c287["any"]) > 0].groupby("fips")["year"].min()
-        ori_fips = ag.drop_duplicates("ori").set_index("ori")["fips"]
-        oris = pd.Series(crime["ori"].unique())
-        cohorts = pd.Series(oris.map(ori_fips).map(on).to_numpy(), index=oris.to_numpy()).dropna()
-        meta["rule"] = "cohort = first year any 287(g) agreement was active in the agency's county"
+        cohorts, end, rule = _cohorts_287g(con, pd.Series(crime["ori"].unique()), exposure)
+        meta["exposure"] = exposure
+        meta["rule"] = rule
     else:
         raise SpecError(f"policy must be 'sanctuary' or '287g', got {policy!r}")
     crime["cohort"] = crime["ori"].map(cohorts).fillna(0).astype(int)
     crime.loc[crime["cohort"] > last_year, "cohort"] = 0
-    crime["treated"] = ((crime["cohort"] > 0) & (crime["year"] >= crime["cohort"])).astype(int)
+    started = (crime["cohort"] > 0) & (crime["year"] >= crime["cohort"])
+    end_year = crime["ori"].map(end) if len(end) else pd.Series(np.nan, index=crime.index)
+    crime["end_year"] = end_year.astype("Int64")
+    ended = end_year.notna() & (crime["year"] > end_year)
+    crime["treated"] = (started & ~ended).astype(int)
     crime["violent_rate"] = crime["violent"] / crime["population"] * 1e5
     crime["log_violent_rate"] = np.log(crime["violent_rate"].where(crime["violent_rate"] > 0))
     crime["year"] = crime["year"].astype(int)
@@ -132,7 +238,13 @@ def city_panel(
             "n_units": int(crime["ori"].nunique()),
             "n_treated_units": int(crime.loc[crime["cohort"] > 0, "ori"].nunique()),
             "vintage": {"crime": "Marshall Project city panel (UCR) 1975-2015"},
-            "dropped": {"agency_years_in_window": n_rows, "kept": int(len(crime))},
+            "months_rule": months_rule,
+            "dropped": {
+                "agency_years_in_window": n_rows,
+                "kept": int(len(crime)),
+                **month_counts,
+                "units_with_other_definition_only": dropped_units,
+            },
         }
     )
     return Frame(crime, meta)

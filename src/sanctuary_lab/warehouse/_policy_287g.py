@@ -181,15 +181,130 @@ def agreements(
     for r in recs:
         by_group.setdefault(r.group, []).append(r)
     out = pd.DataFrame([_merge(g, rs) for g, rs in by_group.items()])
-    for c in ("first_signed", "latest_signed", "start_date", "end_date"):
+    for c in ("first_signed", "latest_signed", "start_date", "end_date", "cohort_date"):
         out[c] = pd.to_datetime(out[c])
-    for c in ("first_active_year", "last_active_year"):
+    for c in ("first_active_year", "last_active_year", "cohort_year", "end_year"):
         out[c] = out[c].astype("Int64")
     out["end_censored"] = out["end_censored"].astype("boolean")
     for c in out.columns:
         if out[c].dtype == object:
             out[c] = out[c].astype("string")
     return out, recs
+
+
+def cohort_of(rs: list[Evidence]) -> tuple[pd.Timestamp | None, int | None, str | None]:
+    """Rule 8: the adoption date of one agreement and what it rests on (``date_basis``).
+
+    In order: the memorandum's signing date (DDP's signing dates, taken from CRS RL32270, GAO,
+    MPI and the other lists it cites); the date of the earliest ICE MOA file; the signing date on
+    ICE's Dec-2024 sheet (a 2019-20 re-signing, not first entry); as labelled fallbacks, the start
+    of DDP's roster / fiscal-year window (``active_from``, 1 October of the year before the FY)
+    and, with no date at all, the first year a source lists the agreement.
+    """
+    ddp = sorted(d for r in rs if r.source == "ddp_pre2018" for d in r.signed)
+    if ddp:
+        src = next(
+            (r.signed_source for r in rs if r.source == "ddp_pre2018" and r.signed_source), None
+        )
+        how = f"memorandum signing date (DDP; {src})" if src else "memorandum signing date (DDP)"
+        return ddp[0], int(ddp[0].year), how
+    moa = sorted(d for r in rs if r.source == "ice_moa" for d in r.signed)
+    if moa:
+        return moa[0], int(moa[0].year), "MOA date (ICE MOA file name; approximate signing date)"
+    sheet = sorted(d for r in rs if r.source == "ice_sheet_2024" for d in r.signed)
+    if sheet:
+        return (
+            sheet[0],
+            int(sheet[0].year),
+            "MOA signing date on ICE's Dec-2024 sheet (2019-20 re-signing, not first entry)",
+        )
+    win = sorted(r.active_from for r in rs if r.source == "ddp_pre2018" and r.active_from)
+    if win:
+        return (
+            win[0],
+            int(win[0].year),
+            "fallback: start of DDP roster / fiscal-year window (no signing date)",
+        )
+    firsts = sorted((min(r.years), r.source) for r in rs if r.years)
+    if firsts:
+        y, src = firsts[0]
+        return None, int(y), f"fallback: first year listed ({src}; no date)"
+    return None, None, None
+
+
+def _source_starts(r: Evidence) -> list[tuple[str, str, int]]:
+    """(what, value, year) start claims one evidence record makes."""
+    out: list[tuple[str, str, int]] = []
+    if r.signed:
+        d = min(r.signed)
+        out.append(("signing date", str(d.date()), int(d.year)))
+    if r.source == "ddp_pre2018" and r.active_from is not None:
+        out.append(("roster / FY window start", str(r.active_from.date()), r.active_from.year))
+    if r.source == "wapo_2019" and r.years:
+        out.append(("first year flagged active", str(min(r.years)), min(r.years)))
+    if r.source in ("ice_lists_2007_08", "ice_snapshots_2025") and r.years:
+        out.append(("listed active", str(min(r.years)), min(r.years)))
+    return out
+
+
+def date_conflicts(agreements_df: pd.DataFrame, recs: list[Evidence]) -> pd.DataFrame:
+    """``policy_287g_date_conflicts``: every source date that disagrees with the chosen dates.
+
+    Start: a source's signing date, roster / fiscal-year window start or first flagged year in a
+    different year than ``cohort_year`` (listing-only sources count only when they show the
+    agreement active *before* ``cohort_year``). End: a source showing the agreement active after
+    ``end_year``. Nothing is resolved by "earliest wins": the chosen value follows rule 8 and
+    every disagreement stays listed here with its source.
+    """
+    a = agreements_df.set_index("agreement_id")
+    ddp_ends: dict[int, int] = {}
+    for r in recs:
+        if r.source == "ddp_pre2018" and r.terminated and not r.censored and r.active_to:
+            ddp_ends[r.group] = max(ddp_ends.get(r.group, 0), r.active_to.year)
+    rows = []
+    for r in recs:
+        if r.group not in a.index:
+            continue
+        row = a.loc[r.group]
+        cy, ey = row["cohort_year"], row["end_year"]
+        base = {
+            "agreement_id": r.group,
+            "state": row["state"],
+            "agency": row["agency"],
+            "fips": row["fips"],
+            "source": r.source,
+        }
+        if not pd.isna(cy):
+            for what, value, y in _source_starts(r):
+                only_before = what == "listed active" or (
+                    what == "signing date" and r.source in ("ice_sheet_2024", "ice_moa")
+                )  # a later ICE sheet / MOA date is a re-signing, not a disagreement
+                if (only_before and y < cy) or (not only_before and y != cy):
+                    rows.append({**base, "field": "start", "source_says": f"{what} {value}",
+                                 "source_year": y, "chosen_year": int(cy),
+                                 "chosen_basis": row["date_basis"], "years_apart": y - int(cy)})  # fmt: skip
+        ddp_end = ddp_ends.get(r.group)
+        if pd.isna(ey) and ddp_end is not None and r.years and max(r.years) > ddp_end:
+            rows.append({**base, "field": "end", "source_says": f"active in {max(r.years)}",
+                         "source_year": max(r.years), "chosen_year": pd.NA,
+                         "chosen_basis": f"no end date: DDP's roster ends (terminated) in "
+                         f"{ddp_end}, a later source shows the agreement active (rule 7)",
+                         "years_apart": max(r.years) - ddp_end})  # fmt: skip
+        if not pd.isna(ey) and r.years and max(r.years) > ey:
+            rows.append({**base, "field": "end", "source_says": f"active in {max(r.years)}",
+                         "source_year": max(r.years), "chosen_year": int(ey),
+                         "chosen_basis": "DDP roster end (agreement terminated)",
+                         "years_apart": max(r.years) - int(ey)})  # fmt: skip
+    cols = [
+        "agreement_id", "state", "agency", "fips", "field", "source", "source_says",
+        "source_year", "chosen_year", "chosen_basis", "years_apart",
+    ]  # fmt: skip
+    out = pd.DataFrame(rows, columns=cols).drop_duplicates()
+    for c in ("state", "agency", "fips", "field", "source", "source_says", "chosen_basis"):
+        out[c] = out[c].astype("string")
+    for c in ("agreement_id", "source_year", "chosen_year", "years_apart"):
+        out[c] = out[c].astype("Int64")
+    return out.sort_values(["state", "agency", "field", "source"]).reset_index(drop=True)
 
 
 def _merge(g: int, rs: list[Evidence]) -> dict[str, object]:
@@ -201,7 +316,10 @@ def _merge(g: int, rs: list[Evidence]) -> dict[str, object]:
     frec = min(with_fips, key=lambda r: FIPS_ORDER[str(r.fips_method)]) if with_fips else None
     models = sorted(set().union(*[r.models for r in rs]))
     signed = sorted(d for r in rs for d in r.signed)
-    years = sorted(set().union(*[r.years for r in rs]))
+    cohort_date, cohort_year, basis = cohort_of(rs)
+    years = sorted(
+        y for y in set().union(*[r.years for r in rs]) if cohort_year is None or y >= cohort_year
+    )
     ddp = [r for r in rs if r.source == "ddp_pre2018"]
     starts = [r.active_from for r in ddp if r.active_from is not None]
     ends = [r for r in ddp if r.active_to is not None]
@@ -235,6 +353,10 @@ def _merge(g: int, rs: list[Evidence]) -> dict[str, object]:
         "latest_signed": signed[-1] if signed else None,
         "start_date": min(starts) if starts else None,
         "end_date": end_date,
+        "cohort_date": cohort_date,
+        "cohort_year": cohort_year,
+        "date_basis": basis,
+        "end_year": end_date.year if end_date is not None else None,
         "end_censored": last.censored if last is not None else None,
         "first_active_year": years[0] if years else None,
         "last_active_year": years[-1] if years else None,
@@ -258,21 +380,33 @@ def county_year(
         int(g): [f.strip() for f in str(fl).split(";")]
         for g, fl in zip(local["agreement_id"], local["fips_list"], strict=True)
     }
+    window = {int(g): (lo, hi) for g, lo, hi in zip(
+        local["agreement_id"], local["cohort_year"], local["end_year"], strict=True
+    )}  # fmt: skip
+    county_jail = {
+        int(g)
+        for g, kind, fl in zip(
+            local["agreement_id"], local["agency_kind"], local["fips_list"], strict=True
+        )
+        if kind in ("sheriff", "jail") and ";" not in str(fl)
+    }
     ev = [
-        (f, y, r.group, r.source, *[m in r.models for m in MODELS], not r.models)
+        (f, y, r.group, r.source, *[m in r.models for m in MODELS], not r.models,
+         r.group in county_jail)
         for r in recs
         for f in fips_of.get(r.group, [])
         for y in r.years
-        if y in YEARS
-    ]
+        if y in YEARS and _in_window(y, window.get(r.group))
+    ]  # fmt: skip
     e = pd.DataFrame(
-        ev, columns=["fips", "year", "agreement_id", "source", *MODELS, "model_unknown"]
+        ev,
+        columns=["fips", "year", "agreement_id", "source", *MODELS, "model_unknown", "cj"],
     )
     join: Callable[[pd.Series], str] = lambda s: "; ".join(sorted(set(s)))  # noqa: E731
     agg = e.groupby(["fips", "year"], as_index=False).agg(
         n_agreements=("agreement_id", "nunique"),
         sources=("source", join),
-        **{m: (m, "any") for m in [*MODELS, "model_unknown"]},
+        **{m: (m, "any") for m in [*MODELS, "model_unknown", "cj"]},
     )
     grid = pd.MultiIndex.from_product(
         [sorted(counties["fips"].dropna().unique()), YEARS], names=["fips", "year"]
@@ -293,11 +427,43 @@ def county_year(
     out["models"] = flags.apply(
         lambda r: "; ".join(m for m in MODELS if r[m]) or None, axis=1
     ).astype("string")
+    out["county_jail_287g"] = (
+        out["cj"].astype("boolean").where(has, False).mask(~out["known"]).astype("Int8")
+    )
     first = out[out["any_287g"] == 1].groupby("fips")["year"].min()
     out["first_year"] = out["fips"].map(first).astype("Int64")
+    jail_first = out[out["county_jail_287g"] == 1].groupby("fips")["year"].min()
+    out["county_jail_first_year"] = out["fips"].map(jail_first).astype("Int64")
+    out = out.merge(_county_jail_dates(local), on="fips", how="left")
     out["coverage"] = out["year"].map(_coverage).astype("string")
     cols = ["fips", "year", "any_287g", "known", "n_agreements", "models", *MODELS, "model_unknown"]
-    return out[[*cols, "first_year", "sources", "coverage"]]
+    jail = ["county_jail_287g", "county_jail_first_year", "county_jail_end_year"]
+    return out[[*cols, "first_year", *jail, "county_jail_date_basis", "sources", "coverage"]]
+
+
+def _in_window(y: int, window: tuple[object, object] | None) -> bool:
+    """Rule 8: evidence years before the cohort year or after the end year do not count."""
+    if window is None:
+        return True
+    lo, hi = window
+    return (pd.isna(lo) or y >= int(lo)) and (pd.isna(hi) or y <= int(hi))  # type: ignore[call-overload]
+
+
+def _county_jail_dates(local: pd.DataFrame) -> pd.DataFrame:
+    """Per county: the end year and date basis of its earliest county sheriff/jail agreement."""
+    j = local[
+        local["agency_kind"].isin(["sheriff", "jail"])
+        & ~local["fips_list"].astype(str).str.contains(";")
+        & local["cohort_year"].notna()
+    ].sort_values("cohort_year")
+    j = j.drop_duplicates("fips")
+    return pd.DataFrame(
+        {
+            "fips": j["fips"].astype(str),
+            "county_jail_end_year": j["end_year"].astype("Int64"),
+            "county_jail_date_basis": j["date_basis"].astype("string"),
+        }
+    )
 
 
 def _coverage(y: int) -> str:

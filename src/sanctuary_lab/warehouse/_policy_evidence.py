@@ -36,6 +36,7 @@ class Evidence:
     county_name: str | None = None
     models: set[str] = field(default_factory=set)
     signed: list[pd.Timestamp] = field(default_factory=list)
+    signed_source: str | None = None
     active_from: pd.Timestamp | None = None
     active_to: pd.Timestamp | None = None
     censored: bool = False
@@ -95,7 +96,8 @@ def _ddp(staged: dict[str, pd.DataFrame]) -> list[Evidence]:
         out.append(
             Evidence(
                 "ddp_pre2018", state, str(r["agency"]), fips_list=_str(r["fips_list"]),
-                models=_ddp_models(r["models"]), signed=signed, active_from=_ts(r["active_from"]),
+                models=_ddp_models(r["models"]), signed=signed,
+                signed_source=_str(r.get("first_signed_source")), active_from=_ts(r["active_from"]),
                 active_to=_ts(r["active_to"]), censored=bool(r["active_to_censored"]),
                 terminated=None if term is None or pd.isna(term) else bool(term),  # type: ignore[arg-type]
                 confidence=_str(r["confidence"]) or "low", years=years,

@@ -116,4 +116,8 @@ def quality(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
         for c in data["coverage"]
     ]
     _print_records("Coverage", cov, ["check", "numerator", "denominator", "share"])
+    for entry in data.get("lists", {}).values():
+        rows = entry["rows"]
+        cols = list(rows[0]) if rows else ["(none)"]
+        _print_records(f"{entry['label']} ({len(rows)})", rows, cols)
     _print_records("Caveats", data.get("caveats", []), ["source", "caveat"])

@@ -3,13 +3,17 @@
 Table modules (``warehouse/tables_*.py``) may declare ``QUALITY_CHECKS``: a list of
 ``(label, sql)`` pairs whose SQL returns one row with columns ``numerator`` and ``denominator``
 (e.g. crime counties that have covariates / all crime counties). They are reported as join or
-reporting coverage.
+reporting coverage. They may also declare ``QUALITY_LISTS``: ``(key, label, sql)`` triples whose
+SQL returns the rows to list in full (e.g. every source disagreement on a 287(g) date, every
+detainer facility not matched to a county); a list whose table is absent is skipped.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from sanctuary_lab.warehouse.build import connect, table_modules
 
@@ -100,6 +104,15 @@ def quality(path: Path) -> dict[str, Any]:
                     }
                 )
         out["coverage"] = checks
+        lists: dict[str, Any] = {}
+        for mod in table_modules():
+            for key, label, sql in getattr(mod, "QUALITY_LISTS", []):
+                try:
+                    rows = con.execute(sql).df()
+                except duckdb.CatalogException:  # a partial build lacks the table
+                    continue
+                lists[key] = {"label": label, "rows": rows.to_dict(orient="records")}
+        out["lists"] = lists
         return out
     finally:
         con.close()

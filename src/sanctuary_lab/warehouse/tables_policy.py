@@ -95,6 +95,17 @@ QUALITY_CHECKS = [
 ]
 
 
+QUALITY_LISTS = [
+    (
+        "287g_date_conflicts",
+        "287(g) source disagreements on a start or end date (chosen value by rule; none resolved "
+        "by earliest-wins)",
+        "SELECT state, agency, fips, field, source, source_says, chosen_year, years_apart, "
+        "chosen_basis FROM policy_287g_date_conflicts ORDER BY state, agency, field, source",
+    ),
+]
+
+
 def _counties(
     staged: dict[str, pd.DataFrame], final: dict[str, pd.DataFrame]
 ) -> tuple[pd.DataFrame, bool]:
@@ -145,6 +156,7 @@ def derive(
     agreements, recs = _policy_287g.agreements(staged, index, agencies)
     out["policy_287g"] = agreements
     out["county_year_287g"] = _policy_287g.county_year(agreements, recs, counties)
+    out["policy_287g_date_conflicts"] = _policy_287g.date_conflicts(agreements, recs)
     pol, summ = staged.get("stg_sc_287g_cpuma"), staged.get("stg_cpuma_summary")
     if pol is not None and summ is not None:
         cp = _policy_sc.cpuma_coverage(pol, summ)
