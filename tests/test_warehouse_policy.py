@@ -314,7 +314,39 @@ def test_detainer_facility_county_keeps_every_facility(con) -> None:
     )
     assert tuple(f.loc["STEELE CO. JAIL, MN"]) == ("27147", "high")
     assert tuple(f.loc["BERKS COUNTY JAIL, PA"]) == ("42011", "high")
-    assert f.loc["MONTGOMERY COUNTY JAIL", "match_confidence"] == "none"  # 18 Montgomery counties
+    # 12 Polk counties, none with 3x the foreign-born population of the next: left unmatched
+    assert f.loc["POLK COUNTY JAIL", "match_confidence"] == "none"
+    # explicit rules (issue #16): city police, county jails, detention centres
+    assert tuple(f.loc["NYC POLICE DEPARTMENT"]) == ("36061", "medium")
+    assert tuple(f.loc["QUEENS CENTRAL BOOKING"]) == ("36081", "high")
+    assert tuple(f.loc["PHILADELPHIA 1ST POLICE DIST."]) == ("42101", "high")
+    assert tuple(f.loc["COOK COUNTY JAIL"]) == ("17031", "medium")  # >= 10x the population
+    assert tuple(f.loc["CLARK COUNTY DET.CENTER"]) == ("32003", "low")  # foreign-born rule
+    assert tuple(f.loc["HOUSTON POLICE DEPT."]) == ("48201", "low")
+    custody = dict(con.execute("SELECT facility, custody FROM detainer_facility_county").fetchall())
+    assert custody["OTHER-OTHER FACILITY"] == "unknown"
+    assert custody["ASPC ALHAMBRA"] == "state_prison"
+    assert custody["TAFT FED.CORR.INST."] == "federal"
+    assert custody["COOK COUNTY JAIL"] == "local"
+
+
+def test_detainer_match_rate_and_unmatched_list_in_quality(con, warehouse: Path) -> None:
+    q = quality(warehouse)
+    checks = {c["check"]: c for c in q["coverage"]}
+    rate = next(c for label, c in checks.items() if label.startswith("DETAINER MATCH RATE"))
+    local = one(
+        con,
+        "SELECT sum(n_detainers) FILTER (WHERE fips IS NOT NULL), sum(n_detainers) "
+        "FROM detainer_facility_county WHERE custody = 'local'",
+    )
+    assert (rate["numerator"], rate["denominator"]) == local
+    assert rate["share"] >= 0.80
+    unmatched = q["lists"]["detainer_unmatched"]["rows"]
+    n_unmatched = one(con, "SELECT count(*) FROM detainer_facility_county WHERE fips IS NULL")[0]
+    assert len(unmatched) == n_unmatched
+    assert unmatched[0]["facility"] == "OTHER-OTHER FACILITY"  # the largest unmatched bucket
+    sizes = [r["n_detainers"] for r in unmatched]
+    assert sizes == sorted(sizes, reverse=True)
 
 
 def test_county_detainer_declines(con) -> None:

@@ -69,10 +69,54 @@ _JUVENILE = re.compile(r"\b(JUV|JUVENILE|YOUTH|BOYS|GIRLS)\b")
 
 _ALIASES = {"DADE": "MIAMI-DADE"}  # county renamed in 1997
 POP_RATIO = 10.0
+FB_RATIO = 3.0
+# Rule 0: places whose city and county coincide (consolidated city-counties and New York City's
+# boroughs). A facility name that starts with one of them is in that county. NYC-wide agencies
+# (NYPD, NYC DOC) span five counties and are assigned to New York County with medium confidence.
+_PLACE_RULES: tuple[tuple[re.Pattern[str], str, str, str], ...] = tuple(
+    (re.compile(rx), fips, conf, how)
+    for rx, fips, conf, how in (
+        (r"^RIKERS\b", "36005", "medium", "Rikers Island (NYC jail, Bronx County)"),
+        (r"^BRONX\b", "36005", "high", "NYC borough name (Bronx County)"),
+        (r"^QUEENS\b", "36081", "high", "NYC borough name (Queens County)"),
+        (r"^BROOKLYN\b", "36047", "high", "NYC borough name (Kings County)"),
+        (r"^MANHATTAN\b", "36061", "high", "NYC borough name (New York County)"),
+        (r"^STATEN ISLAND\b", "36085", "high", "NYC borough name (Richmond County)"),
+        (r"^(NYC|NYPD|NEW YORK CITY)\b", "36061", "medium",
+         "New York City agency (five counties; assigned to New York County)"),
+        (r"^PHILADELPHIA\b", "42101", "high", "consolidated city-county (Philadelphia)"),
+        (r"^DENVER\b", "08031", "high", "consolidated city-county (Denver)"),
+        (r"^SAN FRANCISCO\b", "06075", "high", "consolidated city-county (San Francisco)"),
+        (r"^NEW ORLEANS\b", "22071", "high", "consolidated city-parish (Orleans Parish)"),
+        (r"^(DUVAL|JACKSONVILLE)\b", "12031", "high", "consolidated city-county (Duval)"),
+        (r"^NASHVILLE\b", "47037", "high", "consolidated city-county (Davidson, TN)"),
+        (r"^INDIANAPOLIS\b", "18097", "high", "consolidated city-county (Marion, IN)"),
+        (r"^LOUISVILLE\b", "21111", "high", "consolidated city-county (Jefferson, KY)"),
+        (r"^HONOLULU\b", "15003", "high", "consolidated city-county (Honolulu)"),
+        (r"^ANCHORAGE\b", "02020", "high", "consolidated municipality (Anchorage)"),
+        (r"^BALTIMORE CITY\b", "24510", "high", "independent city (Baltimore)"),
+        (r"^ST\.? LOUIS CITY\b", "29510", "high", "independent city (St. Louis)"),
+        # named county jails without a place word (location: Wikipedia "Santa Rita Jail";
+        # shouselaw.com/ca/defense/jails/west-valley-detention-center)
+        (r"^SANTA RITA JAIL\b", "06001", "medium", "named county jail (Alameda County)"),
+        (r"^WEST VALLEY$|^WEST VALLEY DET", "06071", "medium",
+         "named county jail (San Bernardino County)"),
+    )
+)  # fmt: skip
 
 
 def _fips_to_abbr(code: str) -> str:
     return STATES[code][0]
+
+
+def _dominant(cands: list[str], weights: dict[str, float] | None, ratio: float) -> str | None:
+    """The candidate whose weight is at least ``ratio`` times every other's, else None."""
+    w = sorted(((weights or {}).get(f, 0.0), f) for f in set(cands))
+    if len(w) >= 2 and w[-2][0] > 0 and w[-1][0] >= ratio * w[-2][0]:
+        return w[-1][1]
+    if len(w) >= 2 and w[-2][0] == 0 and w[-1][0] > 0:
+        return w[-1][1]
+    return None
 
 
 def state_hint(name: str) -> str | None:
@@ -137,13 +181,22 @@ def match_facility(
     counties: CountyIndex,
     cities: dict[str, list[tuple[str, str]]],
     population: dict[str, float] | None = None,
+    foreign_born: dict[str, float] | None = None,
 ) -> dict[str, object]:
     """Match one facility name; returns state, fips, match_method, match_confidence, n_candidates."""
     kind = facility_kind(name)
     hint = state_hint(name)
     head = re.sub(r"\s*\([^)]*\)", "", name.upper().split(",")[0]).strip()
+    head = re.sub(r"^FT\.?\s+", "FORT ", head)
     res: dict[str, object] = {"facility_kind": kind, "state": hint, "fips": None, "n_candidates": 0}
     weak = kind in ("federal", "state_prison", "juvenile")
+    if kind != "federal":
+        for rx, f, conf, how in _PLACE_RULES:
+            if rx.search(head):
+                return {
+                    **res, "fips": f, "state": _fips_to_abbr(f[:2]), "n_candidates": 1,
+                    "match_method": how, "match_confidence": "low" if weak else conf,
+                }  # fmt: skip
     m = _COUNTY.match(head)
     if m:
         county = m.group(1)
@@ -174,10 +227,22 @@ def match_facility(
                 "match_method": "county name unique in US",
                 "match_confidence": "low" if weak else "medium",
             }
-        pops = sorted(((population or {}).get(f, 0.0), f) for f in cands)
-        if len(pops) >= 2 and pops[-2][0] > 0 and pops[-1][0] >= POP_RATIO * pops[-2][0]:
-            f = pops[-1][1]
+        f = _dominant(cands, population, POP_RATIO)
+        if f is not None:
             how = f"largest of {len(cands)} same-name counties (population >= {POP_RATIO:g}x the next)"
+            return {
+                **res,
+                "fips": f,
+                "state": _fips_to_abbr(f[:2]),
+                "match_method": how,
+                "match_confidence": "low" if weak else "medium",
+            }
+        f = _dominant(cands, foreign_born, FB_RATIO)
+        if f is not None:
+            how = (
+                f"of {len(cands)} same-name counties, the one with >= {FB_RATIO:g}x the "
+                "foreign-born population of the next (detainers follow the noncitizen population)"
+            )
             return {
                 **res,
                 "fips": f,
@@ -215,6 +280,18 @@ def match_facility(
                 "match_method": how,
                 "match_confidence": "medium" if m.group(2) in _CITY_WORDS and not weak else "low",
             }
+        f = _dominant([h[1] for h in hits], foreign_born, POP_RATIO) if hits else None
+        if f is not None:
+            return {
+                **res,
+                "fips": f,
+                "state": _fips_to_abbr(f[:2]),
+                "match_method": (
+                    f"of {len(hits)} same-name city agencies, the one whose county has >= "
+                    f"{POP_RATIO:g}x the foreign-born population of the others"
+                ),
+                "match_confidence": "low",
+            }
         if hits:
             return {
                 **res,
@@ -236,6 +313,17 @@ def match_facility(
                     "match_method": "place name + state in name (via city police agency)",
                     "match_confidence": "low",
                 }
+    bare = re.sub(r"\s+(SHERIFF.*|JAIL.*|DETENTION.*|DET\..*|HOLD.*)$", "", head).strip()
+    cands = counties.candidates(bare) if bare and not weak else []
+    if hint:
+        cands = [f for f in cands if _fips_to_abbr(f[:2]) == hint]
+    if len(cands) == 1:
+        f = cands[0]
+        return {
+            **res, "fips": f, "state": _fips_to_abbr(f[:2]), "n_candidates": 1,
+            "match_method": "name is a county name (unique" + (" in state)" if hint else " in US)"),
+            "match_confidence": "medium",
+        }  # fmt: skip
     return {**res, "match_method": "no county or city name recognised", "match_confidence": "none"}
 
 
@@ -244,8 +332,14 @@ def facility_county(
     counties: CountyIndex,
     agencies: pd.DataFrame,
     population: dict[str, float] | None = None,
+    foreign_born: dict[str, float] | None = None,
 ) -> pd.DataFrame:
-    """``detainer_facility_county``: one row per named facility (public and private)."""
+    """``detainer_facility_county``: one row per named facility (public and private).
+
+    ``custody`` says whose custody the facility is (``local``: county/city jails and police;
+    ``state_prison``, ``federal``, ``juvenile``, ``private`` (CCA/GEO/MTC), ``unknown`` for
+    NPR's "OTHER-OTHER FACILITY" bucket), so the match rate can be read for local custody.
+    """
     cities = city_index(agencies)
     named = outcomes[outcomes["facility"].notna()]
     fac = named.groupby(["facility", "public"], as_index=False).agg(
@@ -255,17 +349,47 @@ def facility_county(
     fac["n_declined"] = [
         int(dec.get((f, p), 0)) for f, p in zip(fac["facility"], fac["public"], strict=True)
     ]
-    rows = [match_facility(f, counties, cities, population) for f in fac["facility"]]
+    rows = [match_facility(f, counties, cities, population, foreign_born) for f in fac["facility"]]
     m = pd.DataFrame(rows, index=fac.index)
     out = pd.concat([fac, m], axis=1)
+    out["custody"] = [
+        _custody(f, k, p)
+        for f, k, p in zip(out["facility"], out["facility_kind"], out["public"], strict=True)
+    ]
     cols = [
-        "facility", "public", "facility_kind", "state", "fips", "match_method", "match_confidence",
-        "n_candidates", "n_detainers", "n_declined",
+        "facility", "public", "facility_kind", "custody", "state", "fips", "match_method",
+        "match_confidence", "n_candidates", "n_detainers", "n_declined",
     ]  # fmt: skip
     out = out[cols]
-    for c in ("state", "fips", "match_method", "match_confidence", "facility_kind"):
+    for c in ("state", "fips", "match_method", "match_confidence", "facility_kind", "custody"):
         out[c] = out[c].astype("string")
     return out
+
+
+# state custody by name: DOCs, state prisons, California's CSP/CCF/CTF/CMC/CDC/CCI, Arizona's
+# ASPC, Pennsylvania's SCI, Texas transfer units, "STATE P." abbreviations
+_STATE_SYSTEM = re.compile(
+    r"\b(DEPT\.? OF CORR|DOC\b|STATE PEN|STATE P\b|STATE PRISON|TDC\b|TDCJ|ASPC|SCI\b|"
+    r"CSP\b|CCF\b|CTF\b|CMC\b|CDC\b|CCI\b|CIM\b|TRANSFER (UNIT|FACILITY)|"
+    r"CORRECTIONAL INSTITUTION|CORR\.? INST|MEN COLONY|WOMEN'S FACIL|VOCATIONAL INSTITUT|"
+    r"RECEPTION|RECEPT|DIAGNOSTIC|STATE JAIL)"
+)
+_FEDERAL_NAME = re.compile(r"F\.C\.I\.|\bFCI\b|\bSPC\b|U\.?S\.? PEN|FED\.?\s*DET|\bUSP\b")
+
+
+def _custody(name: str, kind: str, public: bool) -> str:
+    """Whose custody a facility is (see :func:`facility_county`)."""
+    if not public:
+        return "private"
+    if name.upper().startswith("OTHER-OTHER"):
+        return "unknown"
+    if kind in ("federal", "juvenile", "state_prison"):
+        return kind
+    if _FEDERAL_NAME.search(name.upper()):
+        return "federal"
+    if _STATE_SYSTEM.search(name.upper()):
+        return "state_prison"
+    return "local"
 
 
 def county_declines(fc: pd.DataFrame) -> pd.DataFrame:

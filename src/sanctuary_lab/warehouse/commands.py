@@ -91,6 +91,9 @@ def info(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
     )
 
 
+LIST_ROWS = 25
+
+
 def quality(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
     """Show provenance, rejected rows, caveats and coverage of the warehouse."""
     from sanctuary_lab.config import resolve_warehouse
@@ -119,5 +122,7 @@ def quality(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
     for entry in data.get("lists", {}).values():
         rows = entry["rows"]
         cols = list(rows[0]) if rows else ["(none)"]
-        _print_records(f"{entry['label']} ({len(rows)})", rows, cols)
+        shown = rows[:LIST_ROWS]
+        more = f"; first {LIST_ROWS} shown, all in --json" if len(rows) > LIST_ROWS else ""
+        _print_records(f"{entry['label']} ({len(rows)} rows{more})", shown, cols)
     _print_records("Caveats", data.get("caveats", []), ["source", "caveat"])

@@ -80,6 +80,24 @@ QUALITY_CHECKS = [
         "(SELECT sum(count) FROM detainer_outcomes)",
     ),
     (
+        "DETAINER MATCH RATE (local custody): detainers at county/city jails and police matched "
+        "to a county (any confidence) / detainers at local-custody facilities",
+        "SELECT sum(n_detainers) FILTER (WHERE fips IS NOT NULL), sum(n_detainers) "
+        "FROM detainer_facility_county WHERE custody = 'local'",
+    ),
+    (
+        "detainers at local-custody facilities matched with high/medium confidence / detainers at "
+        "local-custody facilities",
+        "SELECT sum(n_detainers) FILTER (WHERE match_confidence IN ('high', 'medium')), "
+        "sum(n_detainers) FROM detainer_facility_county WHERE custody = 'local'",
+    ),
+    (
+        "detainers at state prisons, federal, juvenile, private or unnamed ('OTHER-OTHER') "
+        "facilities (not a county jurisdiction) / all detainers",
+        "SELECT (SELECT sum(n_detainers) FROM detainer_facility_county WHERE custody <> 'local'), "
+        "(SELECT sum(count) FROM detainer_outcomes)",
+    ),
+    (
         "declined detainers at facilities matched to a county / all declined detainers",
         "SELECT (SELECT sum(n_declined) FROM detainer_facility_county WHERE fips IS NOT NULL), "
         "(SELECT sum(count) FROM detainer_outcomes WHERE lift_reason = 'Detainer Declined by LEA')",
@@ -103,6 +121,12 @@ QUALITY_LISTS = [
         "SELECT state, agency, fips, field, source, source_says, chosen_year, years_apart, "
         "chosen_basis FROM policy_287g_date_conflicts ORDER BY state, agency, field, source",
     ),
+    (
+        "detainer_unmatched",
+        "detainer facilities not matched to a county (most detainers first)",
+        "SELECT facility, custody, facility_kind, match_method, n_detainers, n_declined "
+        "FROM detainer_facility_county WHERE fips IS NULL ORDER BY n_detainers DESC, facility",
+    ),
 ]
 
 
@@ -123,6 +147,19 @@ def _latest_population(final: dict[str, pd.DataFrame]) -> dict[str, float]:
         pop.dropna(subset=["population"]).sort_values("year").drop_duplicates("fips", keep="last")
     )
     return dict(zip(latest["fips"], latest["population"].astype(float), strict=True))
+
+
+def _foreign_born(final: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """County foreign-born population (% foreign-born x population, latest vintage with both)."""
+    cov = final.get("county_covariates")
+    if cov is None or cov.empty or "pct_foreign_born" not in cov:
+        return {}
+    c = cov.dropna(subset=["pct_foreign_born", "population"])
+    if c.empty:
+        return {}
+    c = c.sort_values("vintage").drop_duplicates("fips", keep="last")
+    fb = c["pct_foreign_born"].astype(float) / 100 * c["population"].astype(float)
+    return dict(zip(c["fips"], fb, strict=True))
 
 
 def _ice_aor(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -165,7 +202,9 @@ def derive(
     outcomes = staged.get("stg_detainer_facility_outcomes")
     if outcomes is not None:
         out["detainer_outcomes"] = outcomes.copy()
-        fc = _policy_detainers.facility_county(outcomes, index, agencies, population)
+        fc = _policy_detainers.facility_county(
+            outcomes, index, agencies, population, _foreign_born(final)
+        )
         out["detainer_facility_county"] = fc
         out["county_detainer_declines"] = _policy_detainers.county_declines(fc)
     for name in NATIONAL:
