@@ -75,13 +75,20 @@ def test_every_study_runs_without_failed_analyses(
 
 def test_city_sanctuary_panel_sample_size(runs: dict[str, StudyRun], warehouse: Path) -> None:
     run = runs["martinez2019_city_sanctuary"]
-    expected = _sql(
-        warehouse,
-        "SELECT count(*) FROM city_crime WHERE ori IS NOT NULL AND year BETWEEN 1975 AND 2015 "
-        "AND months_reported >= 12 AND violent_count > 0 AND population > 0",
+    # the stated months rule: 12 months reported, or 0/NULL months with a count from a named
+    # non-UCR source (2015 and e.g. Chicago 1984 are kept); the published window 1990-2010
+    rule = (
+        "FROM city_crime WHERE ori IS NOT NULL AND violent_count > 0 AND population > 0 "
+        "AND (months_reported >= 12 OR (coalesce(months_reported, 0) = 0 "
+        "AND source NOT ILIKE '%ucr%' AND source <> ''))"
     )
+    expected = _sql(warehouse, f"SELECT count(*) {rule} AND year BETWEEN 1990 AND 2010")
     _, _, _, n = _finite_terms(run, "log_violent_rate:twfe", "treated")
     assert n == expected
+    long_n = _sql(warehouse, f"SELECT count(*) {rule} AND year BETWEEN 1975 AND 2010")
+    _, _, _, n_long = _finite_terms(run, "log_violent_rate:twfe[first_year=1975]", "treated")
+    assert n_long == long_n
+    assert _sql(warehouse, f"SELECT count(*) {rule} AND year = 2015") > 60  # 2015 is kept
     _finite_terms(run, "log_violent_rate:callaway_santanna", "att")
     assert run.sample["n_units"] == _sql(
         warehouse, "SELECT count(DISTINCT ori) FROM city_crime WHERE ori IS NOT NULL"

@@ -23,8 +23,10 @@ def county_cross_section(
     foreign_born_vintage: str = "",
     decline_threshold: float = 0.0,
     min_detainers: int = 10,
+    min_declines: int = 1,
     match_quality: list[str] | None = None,
     full_reporting_only: bool = True,
+    timing: str = "pooled",
 ) -> Frame:
     """Counties with a detainer record, crime per 10,000 and covariates (Wong 2017 design).
 
@@ -38,7 +40,22 @@ def county_cross_section(
     Outcomes: ``crime_per10k`` (violent + property offences per 10,000 residents),
     ``violent_per10k``, ``property_per10k`` from ``county_crime`` in ``crime_year``; economic
     outcomes from ``county_covariates`` in ``covariate_vintage``.
+
+    Wong-style treatment definitions (declared sensitivities of ``wong2017_cross_section``):
+    ``decline_threshold`` (share), ``min_detainers`` (records needed to classify a county),
+    ``min_declines`` (a county with a single recorded decline among thousands is not called
+    sanctuary when this is > 1) and ``timing``: ``"pooled"`` (default; the crime year is
+    ``crime_year`` although most recorded declines are from FY2014-15) or
+    ``"declines_before_outcome"`` (crime year 2017, after the FY2008-2015 detainer window ends;
+    the 2017 county file is imputed for partial reporting, so every reporting level is kept).
+    The facility file pools FY2008-2015 with no year dimension, so a FY window ending before a
+    given crime year cannot be cut from it; moving the outcome year after the window is the
+    available alternative.
     """
+    if timing not in ("pooled", "declines_before_outcome"):
+        raise SpecError(f"timing must be 'pooled' or 'declines_before_outcome', got {timing!r}")
+    if timing == "declines_before_outcome":
+        crime_year, full_reporting_only = 2017, False
     decl = load(con, "county_detainer_declines", ["fips", "n_detainers", "n_declined"], ["quality"])
     decl["n_detainers"] = num(decl["n_detainers"])
     decl["n_declined"] = num(decl["n_declined"])
@@ -47,7 +64,9 @@ def county_cross_section(
         decl = decl.loc[decl["quality"].isin(match_quality)]
     decl = decl.loc[decl["n_detainers"] >= min_detainers].copy()
     decl["share_declined"] = decl["n_declined"] / decl["n_detainers"]
-    decl["sanctuary"] = (decl["share_declined"] > decline_threshold).astype(int)
+    decl["sanctuary"] = (
+        (decl["share_declined"] > decline_threshold) & (decl["n_declined"] >= min_declines)
+    ).astype(int)
 
     crime = load(
         con,
@@ -96,12 +115,18 @@ def county_cross_section(
     counties = load(con, "counties", ["fips", "state"], ["nchs"])
     flow = {"counties with matched detainer records": n_all}
     df = decl[["fips", "n_detainers", "n_declined", "share_declined", "sanctuary"]]
-    flow[f"with >= {min_detainers} detainers (and match quality)"] = len(df)
+    treated_flow: dict[str, int] = {}
+
+    def step(label: str, d: pd.DataFrame) -> None:
+        flow[label] = len(d)
+        treated_flow[label] = int(d["sanctuary"].sum())
+
+    step(f"with >= {min_detainers} detainers (and match quality)", df)
     df = df.merge(counties, on="fips", how="inner")
     df = df.merge(crime, on="fips", how="inner")
-    flow[f"with {'fully reported ' if full_reporting_only else ''}crime in {crime_year}"] = len(df)
+    step(f"with {'fully reported ' if full_reporting_only else ''}crime in {crime_year}", df)
     df = df.merge(cov, on="fips", how="inner").merge(fb, on="fips", how="left")
-    flow[f"with {covariate_vintage} covariates"] = len(df)
+    step(f"with {covariate_vintage} covariates", df)
     df["log_population"] = np.log(df["population"].where(df["population"] > 0))
     df["nchs_class"] = pd.to_numeric(df.pop("nchs"), errors="coerce") if "nchs" in df else np.nan
     df["large_central_metro"] = (df["nchs_class"] == 1).astype(int)
@@ -110,7 +135,7 @@ def county_cross_section(
         subset=["crime_per10k", "median_household_income", "poverty_rate", "log_population"]
     )
     df = df.loc[np.isfinite(df["crime_per10k"])].reset_index(drop=True)
-    flow["with finite crime rate, income, poverty and population"] = len(df)
+    step("with finite crime rate, income, poverty and population", df)
     meta = {
         "unit": "county",
         "years": [crime_year],
@@ -124,9 +149,15 @@ def county_cross_section(
         },
         "rule": (
             f"sanctuary = share of detainers declined by the local agency > {decline_threshold} "
-            f"among counties with >= {min_detainers} matched detainers"
+            f"and >= {min_declines} declines, among counties with >= {min_detainers} matched "
+            f"detainers; timing {timing!r} (crime year {crime_year})"
         ),
         "sample_flow": flow,
+        "sample_flow_treated": treated_flow,
+        "published_flow": {
+            "Wong (2017): counties analysed": 2492,
+            "Wong (2017): sanctuary counties": 602,
+        },
     }
     return Frame(df, meta)
 

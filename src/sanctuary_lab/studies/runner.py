@@ -243,6 +243,8 @@ def _sample_record(
         "rule": base.get("rule"),
         "dropped": base.get("dropped", {}),
         "sample_flow": base.get("sample_flow", {}),
+        "sample_flow_treated": base.get("sample_flow_treated", {}),
+        "published_flow": base.get("published_flow", {}),
         "parameters": dict(study.parameters),
         "published_n": published_n,
         "differences": differences,
