@@ -152,7 +152,8 @@ def parse_sanctuary_policies(path: Path) -> pd.DataFrame:
         )  # fmt: skip
     df["citation_url"] = url
     for col in ("adopted", "effective"):
-        dates, precision = [], []
+        dates: list[pd.Timestamp] = []
+        precision: list[str | None] = []
         for i, v in enumerate(df[col]):
             if col == "effective" and not v.strip():
                 dates.append(pd.NaT)

@@ -29,6 +29,14 @@ De-duplication rules (one ``policy_287g`` row per agency)
    date is not the 2017-08-01 last-roster censoring date, and no later source shows it active.
    ``first_signed`` is the earliest signing date any source gives; for agencies known only from
    the Dec-2024 sheet it is the 2019-20 re-signing date, not first entry.
+8. Adoption date (:func:`cohort_of`): ``cohort_date`` / ``cohort_year`` is the memorandum's
+   signing date when DDP has one, else the earliest ICE MOA file date, else the Dec-2024 sheet's
+   signing date; only then the labelled fallbacks (DDP's roster / fiscal-year window start, the
+   first year a source lists the agreement). ``date_basis`` says which. ``end_year`` is the year
+   of ``end_date``. Evidence years before ``cohort_year`` or after ``end_year`` do not count
+   (``active_years`` and the county-year exposure use the clipped years). Disagreeing source
+   dates are listed in ``policy_287g_date_conflicts`` (:func:`date_conflicts`), not resolved by
+   taking the earliest.
 
 County-year exposure (``county_year_287g``)
 -------------------------------------------
@@ -40,6 +48,11 @@ only WaPo's sheriffs and agreements still active in Dec 2024; 2026: MOAs only) a
 evidence is NULL and ``known`` is False: absence is not observed. Statewide agreements
 (state police, DOCs) are not assigned to counties. ``first_year`` is the first year with
 ``any_287g = 1`` (the adoption cohort); model flags are NULL where ``known`` is False.
+``county_jail_287g`` counts only the county's own sheriff / jail agreement (single-county
+agreements of ``agency_kind`` sheriff or jail), with ``county_jail_first_year``,
+``county_jail_end_year`` and ``county_jail_date_basis`` of the earliest such agreement: the
+exposure of every agency whose arrestees the county jail books (a declared alternative for
+studies; the default for city panels is the agency's own agreement).
 """
 
 from __future__ import annotations

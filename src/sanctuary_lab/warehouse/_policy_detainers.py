@@ -191,10 +191,10 @@ def match_facility(
     res: dict[str, object] = {"facility_kind": kind, "state": hint, "fips": None, "n_candidates": 0}
     weak = kind in ("federal", "state_prison", "juvenile")
     if kind != "federal":
-        for rx, f, conf, how in _PLACE_RULES:
+        for rx, place, conf, how in _PLACE_RULES:
             if rx.search(head):
                 return {
-                    **res, "fips": f, "state": _fips_to_abbr(f[:2]), "n_candidates": 1,
+                    **res, "fips": place, "state": _fips_to_abbr(place[:2]), "n_candidates": 1,
                     "match_method": how, "match_confidence": "low" if weak else conf,
                 }  # fmt: skip
     m = _COUNTY.match(head)

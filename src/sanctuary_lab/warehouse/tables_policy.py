@@ -14,7 +14,11 @@ policy_287g
     de-duplication rule is in :mod:`._policy_287g`.
 county_year_287g
     fips x year 2002-2026: any_287g (NULL where the sources cannot say), known, n_agreements,
-    models, first_year (cohort), sources, coverage. See :mod:`._policy_287g`.
+    models, first_year (cohort), county_jail_287g / county_jail_first_year /
+    county_jail_end_year / county_jail_date_basis, sources, coverage. See :mod:`._policy_287g`.
+policy_287g_date_conflicts
+    every source date that disagrees with an agreement's chosen start or end year (listed in
+    ``sanctuary-lab quality``; nothing is resolved by earliest-wins).
 policy_sc_coverage
     state x year 2000-2015 population-weighted Secure Communities and 287(g) shares; method in
     :mod:`._policy_sc` and docs/data.md. ``policy_sc_coverage_cpuma`` keeps the CPUMA level with
@@ -24,8 +28,9 @@ detainer_outcomes
 detainers_national_by_reason / _by_year / _by_month / _by_type / _lifted
     NPR's national series.
 detainer_facility_county, county_detainer_declines
-    facility -> county match with method and confidence, and county decline shares from
-    matched public facilities; see :mod:`._policy_detainers`.
+    facility -> county match with method, confidence and custody class, and county decline
+    shares from matched public facilities; see :mod:`._policy_detainers`. The quality report
+    gives the local-custody match rate and lists every unmatched facility.
 ice_aor
     county fips -> ICE AOR code (UWCHR), with the AOR's field office address. The AOR indicators
     and DDP's office list stay as ``stg_aor_demog`` / ``stg_ddp_aor_offices``.
