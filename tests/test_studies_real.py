@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from cli_helpers import run_cli
@@ -183,7 +184,7 @@ def test_detainer_declines_series_matches_the_source(runs: dict[str, StudyRun]) 
     assert stat == pytest.approx(after - before)
 
 
-def test_check_end_to_end(runs: dict[str, StudyRun], warehouse: Path) -> None:
+def test_check_end_to_end(runs: dict[str, StudyRun], warehouse: Path, raw_dir: Path) -> None:
     checks = api.check_claims(warehouse, runs=list(runs.values()))
     reg = load_registry()
     assert [c.claim_id for c in checks] == list(reg["claim_id"])
@@ -205,9 +206,19 @@ def test_check_end_to_end(runs: dict[str, StudyRun], warehouse: Path) -> None:
         assert len(rob["flips"]) == rob["total"] - rob["holds"]
         for d in c.diagnostics:
             assert d["status"] in ("pass", "fail", "not computable", "warning")
-    for cid in ("ice_noncriminal_majority_2009_2014", "ice_noncriminal_13_percent_now"):
+    for cid in ("ice_noncriminal_majority_2009_2014", "ice_noncriminal_fell_since_2015"):
         assert by_id[cid].verdict == "not testable here"
         assert "ICE ERO" in by_id[cid].reason
+    # "about 13 percent now" is computed from ICE's FY2018 counts in the raw file
+    ero = pd.read_csv(
+        raw_dir / "ice_ero_arrests_cited" / "ice_ero_admin_arrests_fy2016_2020.csv"
+    ).query("fiscal_year == 2018")
+    value = ero.set_index("measure")["value"].astype(float)
+    share = 100 * (1 - value["ero_admin_arrests_with_criminal_history"]
+                   / value["ero_administrative_arrests_total"])  # fmt: skip
+    now = by_id["ice_noncriminal_13_percent_now"]
+    assert now.estimate == pytest.approx(share, abs=0.01)
+    assert now.verdict != "not testable here"
     # Wong's crime claim and the executive order's claim are tested on the same estimate
     assert by_id["wong_crime_per10k"].estimate == by_id["eo13768_immeasurable_harm"].estimate
     assert by_id["wong_crime_per10k"].verdict != "not testable here"
