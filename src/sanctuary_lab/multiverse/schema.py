@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from sanctuary_lab.errors import SpecError
+from sanctuary_lab.filters import parse_filter
 
 #: Dimension names in enumeration order (outermost first).
 DIMENSIONS: tuple[str, ...] = (
@@ -272,13 +273,17 @@ def _parse_years(v: Any, where: str) -> Choice:
 
 def _parse_sample(v: Any, where: str) -> Choice:
     if isinstance(v, str):
+        if v != "all":
+            parse_filter(v, f"{where}: dimensions.sample")
         return Choice(v, None if v == "all" else v)
     if isinstance(v, dict) and isinstance(v.get("label"), str):
         q = v.get("query")
         if q is not None and not isinstance(q, str):
             raise _err(
-                where, "dimensions.sample", f"query must be a pandas query string, got {q!r}"
+                where, "dimensions.sample", f"query must be a filter expression, got {q!r}"
             )
+        if q is not None:
+            parse_filter(q, f"{where}: dimensions.sample {v['label']!r}")
         return Choice(v["label"], q)
     raise _err(where, "dimensions.sample", f"choices are {{label, query}} tables, got {v!r}")
 

@@ -182,10 +182,9 @@ def _run_adhoc(
     spec = spec_from_dict(design, opts)
     df = read_table(wh, table)
     if where:
-        try:
-            df = df.query(where).reset_index(drop=True)
-        except Exception as exc:
-            raise SpecError(f"--where {where!r}: {exc}; columns: {list(df.columns)}") from None
+        from sanctuary_lab.filters import apply_filter
+
+        df = apply_filter(df, where, "--where")
     result = spec.fit(df)
     result.metadata.setdefault("table", table)
     if as_json:

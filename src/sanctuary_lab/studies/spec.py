@@ -69,6 +69,7 @@ from pathlib import Path
 from typing import Any
 
 from sanctuary_lab.errors import SpecError
+from sanctuary_lab.filters import parse_filter
 
 STUDY_SECTIONS = frozenset(
     {
@@ -361,8 +362,11 @@ def _parse_analysis(entry: dict[str, Any], i: int, path: Path, known: set[str] |
             path, f"{prefix}label", "must contain {outcome} when several outcomes are listed"
         )
     subset = entry.get("subset")
-    if subset is not None and not isinstance(subset, str):
-        raise _err(path, f"{prefix}subset", "must be a pandas query string")
+    if subset is not None:
+        if not isinstance(subset, str):
+            raise _err(path, f"{prefix}subset", "must be a filter expression string")
+        # checked now (whitelist: columns, literals, comparisons, and/or/not), never executed
+        parse_filter(subset, f"{path}: {prefix}subset")
     return Analysis(label, design, options, tuple(outcomes), subset, str(entry.get("notes", "")))
 
 
