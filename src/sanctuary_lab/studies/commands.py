@@ -163,6 +163,10 @@ def run_command(
         key, value = parse_option(text, "--param")
         if key not in s.parameters:
             raise SpecError(f"--param {key!r}: study {s.id} has parameters {sorted(s.parameters)}")
+        if s.frame:
+            from sanctuary_lab.studies.spec import check_parameter
+
+            value = check_parameter(s.frame, key, value, f"--param {text!r}")
         s.parameters[key] = value
     with _progress_bar() as cb:
         result = run(s, wh, cb)
