@@ -18,6 +18,7 @@ from sanctuary_lab.sources.base import (
     Adapter,
     RejectLog,
     SourceData,
+    check_year_in_range,
     county_fips,
     read_csv,
     sniff_delimiter,
@@ -58,7 +59,10 @@ CAVEATS = [
 def year_from_name(path: Path, default: int = DEFAULT_YEAR) -> int:
     """A 4-digit year in the file name (e.g. ``nacjd_county_2011.tsv``), else ``default``."""
     m = re.search(r"(?<!\d)(19[6-9]\d|20\d\d)(?!\d)", path.stem)
-    return int(m.group(1)) if m else default
+    if not m:
+        return default
+    # NACJD county files start in 1977; a file-name year after this year cannot be real
+    return check_year_in_range(int(m.group(1)), 1977, None, path, "year in file name")
 
 
 def parse_nacjd_county(path: Path, *, year: int = DEFAULT_YEAR) -> tuple[pd.DataFrame, RejectLog]:

@@ -34,6 +34,7 @@ from sanctuary_lab.errors import InputError
 from sanctuary_lab.guards import check_output_file, check_warehouse_file
 from sanctuary_lab.sources import all_adapters
 from sanctuary_lab.sources.base import SourceData
+from sanctuary_lab.sources.checks import validate_sources
 
 Progress = Callable[[str], None]
 
@@ -85,6 +86,9 @@ def load_sources(raw_dir: Path, progress: Progress | None = None) -> list[Source
         if progress:
             progress(f"source {adapter.name}")
         out.append(adapter.load(raw_dir))
+    # cross-source checks: duplicated keys (error), unknown county FIPS, counts above
+    # population, impossible rates (rejected rows)
+    validate_sources(out)
     return out
 
 
