@@ -68,6 +68,27 @@ def load_frame(spec: MultiverseSpec, warehouse: str | Path) -> pd.DataFrame:
     return df
 
 
+def check_choices_against_data(spec: MultiverseSpec, df: pd.DataFrame) -> None:
+    """Every ``years`` choice must select rows of the data, before anything is fitted.
+
+    A window outside the data (e.g. ``[-5, -1]``) would otherwise reach the estimation library
+    as an empty sample (pyfixest's demeaner aborts the process on one).
+    """
+    t = pd.to_numeric(df[spec.time], errors="coerce")
+    if t.notna().sum() == 0:
+        raise SpecError(f"{spec.source}: time column {spec.time!r} holds no numeric values")
+    lo, hi = t.min(), t.max()
+    for c in spec.dimensions["years"]:
+        if c.value is None:
+            continue
+        a, b = c.value
+        if not ((t >= a) & (t <= b)).any():
+            raise SpecError(
+                f"{spec.source}: dimensions.years choice {c.label!r} [{a}, {b}] selects no rows; "
+                f"the data's {spec.time} runs from {lo:g} to {hi:g}"
+            )
+
+
 def prepare_frame(spec: MultiverseSpec, df: pd.DataFrame) -> pd.DataFrame:
     """Check the columns the dimensions name and add derived outcome / treatment columns.
 
@@ -84,6 +105,7 @@ def prepare_frame(spec: MultiverseSpec, df: pd.DataFrame) -> pd.DataFrame:
             f"{spec.source}: multiverse column(s) {missing} not in the data; "
             f"available: {', '.join(map(str, df.columns))}"
         )
+    check_choices_against_data(spec, df)
     out = df.copy()
     new: dict[str, pd.Series] = {}
     for c in spec.dimensions["outcome"]:

@@ -53,6 +53,12 @@ from typing import Any
 
 from sanctuary_lab.errors import SpecError
 from sanctuary_lab.filters import parse_filter
+from sanctuary_lab.limits import (
+    MAX_BOOTSTRAP_DRAWS,
+    MAX_CHUNK_SIZE,
+    MAX_PERMUTATIONS,
+    MAX_SPECS,
+)
 
 #: Dimension names in enumeration order (outermost first).
 DIMENSIONS: tuple[str, ...] = (
@@ -279,9 +285,7 @@ def _parse_sample(v: Any, where: str) -> Choice:
     if isinstance(v, dict) and isinstance(v.get("label"), str):
         q = v.get("query")
         if q is not None and not isinstance(q, str):
-            raise _err(
-                where, "dimensions.sample", f"query must be a filter expression, got {q!r}"
-            )
+            raise _err(where, "dimensions.sample", f"query must be a filter expression, got {q!r}")
         if q is not None:
             parse_filter(q, f"{where}: dimensions.sample {v['label']!r}")
         return Choice(v["label"], q)
@@ -421,10 +425,12 @@ def parse_multiverse(
                 )
         excludes.append(({str(k): str(v) for k, v in when.items()}, reason))
 
-    def num(key: str, typ: type, default: Any, lo: float) -> Any:
+    def num(key: str, typ: type, default: Any, lo: float, hi: float | None = None) -> Any:
         v = mv.get(key, default)
         if not isinstance(v, typ) or isinstance(v, bool) or v < lo:  # type: ignore[operator]
             raise _err(where, key, f"must be a {typ.__name__} >= {lo}, got {v!r}")
+        if hi is not None and v > hi:
+            raise _err(where, key, f"must be at most {hi:,} (documented maximum), got {v!r}")
         return v
 
     alpha = mv.get("alpha", 0.05)
@@ -433,6 +439,15 @@ def parse_multiverse(
     bw = mv.get("bootstrap_weights", "rademacher")
     if bw not in ("rademacher", "webb"):
         raise _err(where, "bootstrap_weights", f"must be 'rademacher' or 'webb', got {bw!r}")
+    n_specs = 1
+    for d in DIMENSIONS:
+        n_specs *= len(dims[d])
+    if n_specs > MAX_SPECS:
+        raise _err(
+            where,
+            "dimensions",
+            f"{n_specs:,} specifications is above the documented maximum {MAX_SPECS:,}",
+        )
     base = mv.get("base", {})
     if not isinstance(base, dict):
         raise _err(where, "base", "must be a table: dimension = choice label")
@@ -447,12 +462,12 @@ def parse_multiverse(
         excludes=excludes,
         designs=designs,
         seed=num("seed", int, 1, 0),
-        n_perm=num("n_perm", int, 0, 0),
+        n_perm=num("n_perm", int, 0, 0, MAX_PERMUTATIONS),
         alpha=alpha,
-        bootstrap_draws=num("bootstrap_draws", int, 999, 1),
+        bootstrap_draws=num("bootstrap_draws", int, 999, 1, MAX_BOOTSTRAP_DRAWS),
         bootstrap_weights=bw,
-        perm_bootstrap_draws=num("perm_bootstrap_draws", int, 199, 1),
-        chunk_size=num("chunk_size", int, 512, 1),
+        perm_bootstrap_draws=num("perm_bootstrap_draws", int, 199, 1, MAX_BOOTSTRAP_DRAWS),
+        chunk_size=num("chunk_size", int, 512, 1, MAX_CHUNK_SIZE),
         base={str(k): str(v) for k, v in base.items()},
     )
 

@@ -172,8 +172,23 @@ def run_command(
         result = run(s, wh, cb)
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
+    else:
+        _print_run(result)
+    _exit_if_all_failed(result)
+
+
+def _exit_if_all_failed(result: Any) -> None:
+    """A study none of whose analyses produced a result exits with code 2 (one line on stderr)."""
+    failed = dict(result.sample.get("failed") or {})
+    if result.results or not failed:
         return
-    _print_run(result)
+    label, msg = next(iter(failed.items()))
+    typer.echo(
+        f"error: study {result.study_id}: no analysis could be estimated ({len(failed)} failed; "
+        f"first: {label}: {' '.join(str(msg).split())[:200]})",
+        err=True,
+    )
+    raise typer.Exit(2)
 
 
 def _run_adhoc(
