@@ -108,7 +108,9 @@ def main() -> None:
     """
     argv, debug = _split_debug(sys.argv[1:])
     try:
-        app(args=argv, prog_name="sanctuary-lab", standalone_mode=False)
+        rc = app(args=argv, prog_name="sanctuary-lab", standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)  # click returns (not raises) the code of typer.Exit(code) here
     except SanctuaryLabError as exc:
         if debug:
             raise
