@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from cli_helpers import run_cli
 from hostile_helpers import one_line_error, snapshot, tiny_warehouse
-
 from sanctuary_lab.errors import SpecError
 from sanctuary_lab.filters import apply_filter, parse_filter
 
