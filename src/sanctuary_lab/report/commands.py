@@ -113,14 +113,10 @@ def report_command(
     from sanctuary_lab.warehouse.build import connect
 
     path = resolve_warehouse(warehouse)
-    if not path.is_file():
-        raise InputError(
-            path, "warehouse not found; build it with `sanctuary-lab build` or pass --warehouse"
-        )
+    connect(path).close()  # exists, DuckDB header, opens, schema: checked up front
     if out.exists() and not out.is_dir():
         raise SpecError(f"--out {out} is a file; pass a folder for the report")
     check_report_target(out, force)  # before the (long) study runs
-    connect(path).close()  # header + schema check up front
     if raw_dir is not None and not raw_dir.is_dir():
         raise InputError(raw_dir, "raw-data folder not found; pass --raw-dir pointing at it")
     console = Console(stderr=True)
