@@ -125,7 +125,7 @@ def test_directory_among_globbed_files_is_named(raw_dir: Path, tmp_path: Path) -
     ("content", "needle"),
     [
         (b'{"AL|agency": [{"model": "\xff\xfe"}]}', "cannot decode"),
-        (b'{"AL|agency": [', "not valid JSON"),
+        (b'{"AL|agency": [', "malformed JSON"),
         (b"[1, 2, 3]", "top level is list"),
         (b'{"AL|agency": ["not an object"]}', "not a JSON object"),
         (b"", "empty"),

@@ -189,7 +189,9 @@ def read_json(path: Path, *, expect: type = dict, encoding: str = "utf-8") -> An
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            path, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            path,
+            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            row=exc.lineno,
         ) from None
     except RecursionError:
         raise InputError(path, "JSON is nested too deeply") from None
@@ -278,8 +280,8 @@ def _scan_fields(
                     kind = "short" if len(rec) < len(header) else "long"
                     raise InputError(
                         name,
-                        f"{kind} row: {len(rec)} fields where the header has {len(header)} "
-                        "(truncated, shifted or unquoted row)",
+                        f"malformed CSV: {kind} row: {len(rec)} fields where the header has "
+                        f"{len(header)} (truncated, shifted or unquoted row)",
                         row=row,
                     )
     except csv.Error as exc:
