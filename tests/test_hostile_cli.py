@@ -201,6 +201,7 @@ citation = "c"
         ('[data]\nframe = "city_panel"\n[[analysis]]\nlabel = "a"\ndesign = "twfe"\n'
          'subset = "year.real > 1"\n', "attribute access"),
         ("[study2]\n", "unknown section"),
+        ('[data]\nframe = "city_panel"\n[inference]\nn_bot = 99\n', "inference.n_bot"),
     ],
 )  # fmt: skip
 def test_bad_study_files(cli: Cli, tmp_path: Path, body: str, needle: str) -> None:
@@ -247,6 +248,8 @@ _MANY_SPECS = (
         ("", "years = [[-5, -1]]", "selects no rows"),
         ("", _MANY_SPECS, "documented maximum"),
         ("frob = 1", "", "unknown key"),
+        ("", 'sample = [{ label = "a", qery = "year > 1" }]', "unknown key 'qery'"),
+        ("", 'years = [{ start = 2000, end = 2005, lable = "x" }]', "unknown key 'lable'"),
     ],
 )  # fmt: skip
 def test_unbounded_multiverse_work_is_refused(
@@ -333,3 +336,14 @@ def test_failed_build_leaves_previous_warehouse_byte_identical(
     one_line_error(code, err, "acs2015_county_data.csv", "row 100", "short row")
     assert digest(Path(wh)) == sha
     assert snapshot(out_dir) == before
+
+
+@pytest.mark.parametrize("command", ["quality", "report"])
+def test_warehouse_missing_a_table_is_one_line(cli: Cli, tmp_path: Path, command: str) -> None:
+    wh = tiny_warehouse(tmp_path / "wh.duckdb")  # build_info but no county_crime etc.
+    args = [command, "-w", str(wh)]
+    if command == "report":
+        args += ["--out", str(tmp_path / "site"), "--no-figures"]
+    code, _, err = _run(cli, *args)
+    one_line_error(code, err, "wh.duckdb", "county_crime", "rebuild")
+    assert not (tmp_path / "site").exists()

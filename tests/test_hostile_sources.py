@@ -216,3 +216,48 @@ def test_real_files_pass_every_check(raw_dir: Path) -> None:
     after = {sd.source: {k: len(v) for k, v in sd.tables.items()} for sd in sources}
     assert after == before  # no real row is rejected by the cross-source checks
     assert json.dumps(after)
+
+
+def test_blank_fips_in_the_icpsr_file_is_a_rejected_row(nacjd: Path) -> None:
+    f = nacjd / NACJD / NACJD_FILE
+    lines = _lines(f)
+    cells = lines[5].rstrip("\n").split(",")
+    cells[-2] = ""  # FIPS_ST
+    lines[5] = ",".join(cells) + "\n"
+    f.write_text("".join(lines), encoding="utf-8")
+    sd = _load(nacjd, NACJD)
+    assert [(r.row, r.reason) for r in sd.rejects] == [(5, "blank state or county FIPS")]
+    assert len(sd.tables["nacjd_county_crime"]) == len(lines) - 2
+
+
+@pytest.mark.parametrize(
+    ("src", "fname", "column", "rows_per_reject"),
+    [
+        (POPEST, "co-est2019-alldata.csv", 0, 10),  # SUMLEV: one row = 10 county-years
+        ("ice-detainer-outcomes-npr", "public_facility_detainer_outcomes.csv", 2, None),
+        (NACJD, NACJD_FILE, -1, 1),  # FIPS_CTY
+    ],
+)
+def test_a_blank_key_cell_is_an_error_or_a_logged_reject(
+    raw_dir: Path, tmp_path: Path, src: str, fname: str, column: int, rows_per_reject: int | None
+) -> None:
+    """rows_per_reject None: the blank makes a duplicated key (an error)."""
+    raw = raw_copy(raw_dir, tmp_path / "raw", src)
+    f = raw / src / fname
+    lines = f.read_bytes().decode("utf-8").splitlines(keepends=True)
+    cells = lines[3].rstrip("\r\n").split(",")
+    cells[column] = ""
+    lines[3] = ",".join(cells) + "\n"
+    f.write_bytes("".join(lines).encode("utf-8"))
+    clean = _load(raw_dir, src)
+    others = [] if src == POPEST else [_load(raw_dir, POPEST)]
+    if rows_per_reject is None:
+        with pytest.raises(InputError, match="duplicated key"):
+            validate_sources([*others, _load(raw, src)])
+        return
+    sd = _load(raw, src)
+    validate_sources([*others, sd])
+    new = len(sd.rejects) - len(clean.rejects)
+    assert new == 1
+    rows = sum(len(t) for t in sd.tables.values())
+    assert rows == sum(len(t) for t in clean.tables.values()) - rows_per_reject * new

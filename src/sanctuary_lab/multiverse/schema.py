@@ -216,6 +216,25 @@ def _err(where: str, key: str, msg: str) -> SpecError:
     return SpecError(f"{where}: key 'multiverse.{key}': {msg}")
 
 
+#: keys a choice table of each dimension may hold (anything else is an error, not ignored)
+_CHOICE_KEYS: dict[str, frozenset[str]] = {
+    "outcome": frozenset({"column", "transform", "label"}),
+    "treatment": frozenset({"column", "threshold", "label"}),
+    "covariates": frozenset({"columns", "label"}),
+    "years": frozenset({"start", "end", "label"}),
+    "sample": frozenset({"label", "query"}),
+}
+_DESIGN_KEYS = frozenset({"options", "binary_treatment", "fixed_effects", "term", "only"})
+_EXCLUDE_KEYS = frozenset({"when", "reason"})
+
+
+def _known_keys(v: Any, allowed: frozenset[str], where: str, key: str) -> None:
+    if isinstance(v, dict):
+        extra = sorted(set(v) - allowed)
+        if extra:
+            raise _err(where, key, f"unknown key {extra[0]!r}; allowed: {sorted(allowed)}")
+
+
 def _parse_outcome(v: Any, where: str) -> Choice:
     if isinstance(v, dict):
         col = v.get("column")
@@ -367,6 +386,9 @@ def parse_multiverse(
         raw = dims_in.get(d, defaults.get(d))
         if not isinstance(raw, list) or (d in dims_in and not raw):
             raise _err(where, f"dimensions.{d}", "must be a non-empty list of choices")
+        for v in raw:
+            if d in _CHOICE_KEYS:
+                _known_keys(v, _CHOICE_KEYS[d], where, f"dimensions.{d}")
         dims[d] = [parsers[d](v, where) for v in raw] or [Choice("all years", None)]
         labels = [c.label for c in dims[d]]
         if len(set(labels)) != len(labels):
@@ -376,6 +398,7 @@ def parse_multiverse(
     for name, t in (mv.get("designs") or {}).items():
         if not isinstance(t, dict) or not isinstance(t.get("options", {}), dict):
             raise _err(where, f"designs.{name}", "must be a table with an 'options' inline table")
+        _known_keys(t, _DESIGN_KEYS, where, f"designs.{name}")
         fes = tuple(t.get("fixed_effects", FE_CHOICES))
         only = t.get("only", {})
         if not isinstance(only, dict) or not all(
@@ -411,6 +434,9 @@ def parse_multiverse(
 
     excludes = []
     for i, e in enumerate(mv.get("exclude", [])):
+        if not isinstance(e, dict):
+            raise _err(where, f"exclude[{i}]", "must be a table with 'when' and 'reason'")
+        _known_keys(e, _EXCLUDE_KEYS, where, f"exclude[{i}]")
         when, reason = e.get("when"), e.get("reason")
         if not isinstance(when, dict) or not isinstance(reason, str) or not reason:
             raise _err(

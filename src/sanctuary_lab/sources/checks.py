@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from sanctuary_lab.errors import InputError
@@ -155,20 +156,22 @@ def check_unique_keys(sd: SourceData) -> None:
         keys = STAGED_KEYS.get(name)
         if not keys or not set(keys) <= set(df.columns) or df.empty:
             continue
-        dup = df.duplicated(list(keys), keep=False).to_numpy()
+        dup = df.duplicated(list(keys), keep="first").to_numpy(dtype=bool)
         if dup.any():
-            rows = dup.nonzero()[0]
-            first = df.iloc[rows[0]]
-            same = df[keys[0]].iloc[rows] == first[keys[0]]
-            for k in keys[1:]:
-                same &= df[k].iloc[rows] == first[k]
-            twins = rows[same.fillna(False).to_numpy()][:2]
+            second = int(dup.nonzero()[0][0])
+            row = df.iloc[second]
+            same = np.ones(len(df), dtype=bool)
+            for k in keys:
+                col = df[k]
+                v = row[k]
+                eq = col.isna() if pd.isna(v) else (col == v)
+                same &= eq.fillna(False).to_numpy(dtype=bool)
+            first = int(same.nonzero()[0][0])
             raise InputError(
                 f"{sd.source}/{_file_of(sd)}",
-                f"duplicated key {_fmt_key(first, keys)} in table {name!r} "
-                f"(staged rows {', '.join(str(int(r) + 1) for r in twins)}); each key may occur "
-                "once",
-                row=int(twins[-1]) + 1,
+                f"duplicated key {_fmt_key(row, keys)} in table {name!r} "
+                f"(staged rows {first + 1}, {second + 1}); each key may occur once",
+                row=second + 1,
                 field=keys[0],
             )
 

@@ -111,7 +111,10 @@ def parse_nacjd_county(path: Path, *, year: int = DEFAULT_YEAR) -> tuple[pd.Data
     out["violent_count"] = out[VIOLENT].sum(axis=1, min_count=len(VIOLENT)).astype("Int64")
     out["property_count"] = out[PROPERTY].sum(axis=1, min_count=len(PROPERTY)).astype("Int64")
     out["all_zero"] = (out[VIOLENT + PROPERTY].fillna(0).sum(axis=1) == 0).astype(bool)
-    bad_cty = out["fips"].str[2:] == "000"
+    no_fips = out["fips"].isna().to_numpy()
+    log.add_many((out.index[no_fips] + 1).tolist(), "FIPS_CTY", "blank state or county FIPS")
+    out = out[~no_fips]
+    bad_cty = (out["fips"].str[2:] == "000").fillna(False)
     log.add_many((out.index[bad_cty] + 1).tolist(), "FIPS_CTY", "county code 000 (state total row)")
     out = out[~bad_cty.to_numpy()]
     dup = out.duplicated(["fips", "year"], keep="first")

@@ -432,6 +432,7 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
         from sanctuary_lab.designs.registry import designs
 
         known = set(designs())
+        _check_inference_keys(_table(doc, "inference", path), designs(), path)
     analyses = [
         _parse_analysis(e, i, path, known)
         for i, e in enumerate(_array_of_tables(doc, "analysis", path))
@@ -610,6 +611,19 @@ def check_parameter(frame: str, key: str, value: Any, where: str) -> Any:
             raise bad(f"a list ({base})")
         return [check_scalar(v, base[5:-1]) for v in value]
     return check_scalar(value, base)
+
+
+def _check_inference_keys(defaults: dict[str, Any], registry: dict[str, Any], path: Path) -> None:
+    """``[inference]`` keys must be options of at least one design (a typo is not ignored)."""
+    import dataclasses
+
+    accepted: set[str] = set()
+    for cls in registry.values():
+        if dataclasses.is_dataclass(cls):
+            accepted |= {f.name for f in dataclasses.fields(cls)}
+    for key in defaults:
+        if key not in accepted:
+            raise _err(path, f"inference.{key}", "unknown key: no design has this option")
 
 
 def _check_parameters(frame: str, parameters: dict[str, Any], path: Path) -> None:
