@@ -242,7 +242,8 @@ class _Evaluator:
             return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
             v = node.operand.value
-            return -v if isinstance(node.op, ast.USub) else +v
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return -v if isinstance(node.op, ast.USub) else +v
         raise SpecError(f"unsupported term {ast.dump(node)[:40]}")  # unreachable after _check
 
     def _compare(self, node: ast.Compare) -> Any:

@@ -455,7 +455,7 @@ def parse_multiverse(
         v = mv.get(key, default)
         if not isinstance(v, typ) or isinstance(v, bool) or v < lo:  # type: ignore[operator]
             raise _err(where, key, f"must be a {typ.__name__} >= {lo}, got {v!r}")
-        if hi is not None and v > hi:
+        if hi is not None and v > hi:  # type: ignore[operator]
             raise _err(where, key, f"must be at most {hi:,} (documented maximum), got {v!r}")
         return v
 

@@ -192,7 +192,7 @@ def remove_stale_temp_files(out: Path) -> list[Path]:
     """
     out = Path(out)
     pattern = re.compile(rf"^\.{re.escape(out.name)}\.(\d+)\.[A-Za-z0-9_]{{6,}}\.tmp(\.wal)?$")
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(out.parent.iterdir())
     except OSError:
