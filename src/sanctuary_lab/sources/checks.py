@@ -11,7 +11,8 @@ staged tables or other sources, so they live here and run on every source alike:
   (``census_popest_county_2010_2019``: the 3,142 counties of 2010–2019), plus Puerto Rico's
   municipios (72001–72153, odd codes, and 72054 Florida) and the county changes the Census Bureau documents since
   1990 (:data:`CHANGED_COUNTY_FIPS`). Rows with any other code (e.g. ``19999``) are *rejected*
-  with a reason, counted in provenance.
+  with a reason, counted in provenance. Tables in :data:`HISTORICAL_FIPS_TABLES` (codes older
+  than the list) are checked by syntax and state only.
 - **Counts within population** (:data:`COUNT_WITHIN_POPULATION`): where a row holds both a count
   and the population it is counted in, a count above the population is rejected.
 - **Rates within bounds** (:data:`RATE_BOUNDS`): a rate per 100,000 above 100,000 is rejected.
@@ -121,6 +122,15 @@ CHANGED_COUNTY_FIPS: dict[str, str] = {
     "51780": "South Boston city (VA, merged into Halifax County 1995)",
 }
 
+#: Staged tables whose ``fips`` are checked by syntax and state only (adapter-level), not against
+#: the 2010-2019 county list, with the reason. Their codes predate the list.
+HISTORICAL_FIPS_TABLES: dict[str, str] = {
+    "icpsr_county_arrests": (
+        "ICPSR county arrest files 1977-2008 use codes of counties changed before 2010 "
+        "(e.g. 51123, 46131) and county 777 for statewide agencies in 2008"
+    ),
+}
+
 #: the staged table whose ``fips`` column is the Census county list
 CENSUS_COUNTY_TABLE = "popest_county"
 
@@ -204,7 +214,7 @@ def check_plausibility(sd: SourceData, known_fips: set[str] | None) -> None:
         df = sd.tables[name]
         if df.empty:
             continue
-        if known_fips is not None and "fips" in df.columns:
+        if known_fips is not None and "fips" in df.columns and name not in HISTORICAL_FIPS_TABLES:
             f = df["fips"].astype("string")
             bad = f.notna() & ~f.isin(known_fips)
             _reject(sd, name, bad, "fips", "unknown county FIPS (not in the Census county list)")
