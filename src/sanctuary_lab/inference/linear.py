@@ -31,6 +31,7 @@ from sanctuary_lab.errors import SpecError
 from sanctuary_lab.inference.partial import absorb, cluster_codes, fe_codes
 from sanctuary_lab.inference.ri import randomization_inference
 from sanctuary_lab.inference.wild import wild_cluster_bootstrap
+from sanctuary_lab.limits import MAX_BOOTSTRAP_DRAWS, MAX_PERMUTATIONS, check_at_most
 
 SscFixef = Literal["nonnested", "none", "full"]
 FIXEF_TOL = 1e-10
@@ -136,6 +137,9 @@ class LinearModel:
             )
         if inference in ("wild", "ri") and n_boot < 9:
             raise SpecError(f"{what}: n_boot must be at least 9 for {inference!r}, got {n_boot}")
+        if inference in ("wild", "ri"):
+            limit = MAX_PERMUTATIONS if inference == "ri" else MAX_BOOTSTRAP_DRAWS
+            check_at_most(n_boot, limit, f"{what}: n_boot")
         data, warnings = self.data, list[str]()
         if cluster:
             require_columns(data, [cluster], what)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sanctuary_lab.errors import SpecError
+from sanctuary_lab.limits import MAX_PERMUTATIONS, check_at_most
 from sanctuary_lab.multiverse.backends import LocalBackend, get_backend
 from sanctuary_lab.multiverse.engine import curve_stats, run_curve
 from sanctuary_lab.multiverse.frame import load_frame, permute_treatment, prepare_frame
@@ -168,6 +169,7 @@ def run_multiverse_frame(
     n_perm = mv.n_perm if n_perm is None else n_perm
     if n_perm < 0:
         raise SpecError(f"n_perm must be >= 0, got {n_perm}")
+    check_at_most(n_perm, MAX_PERMUTATIONS, "n_perm")
     try:
         step = (lambda done, total: progress("specs", done, total)) if progress else None
         table = run_curve(mv, frame, be, progress=step, on_chunk=on_chunk)

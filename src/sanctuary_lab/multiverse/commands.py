@@ -34,6 +34,10 @@ def multiverse_command(
 
     if n_perm is not None and n_perm < 0:
         raise SpecError(f"--n-perm must be >= 0, got {n_perm}")
+    if out is not None:
+        from sanctuary_lab.guards import check_output_file
+
+        check_output_file(out, "multiverse --out")  # before the run, not after it
     wh = resolve_warehouse(warehouse)
     err = Console(stderr=True)
     columns = (

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sanctuary_lab.filters import parse_filter
 from sanctuary_lab.multiverse.kernel import prepare_block, solve_specs
 from sanctuary_lab.multiverse.schema import DIMENSIONS, LINEAR, MultiverseSpec, Spec, chunks
 from sanctuary_lab.multiverse.wild import draw_weights, wild_pvalues
@@ -296,7 +297,8 @@ class Planner:
                 mask &= df[mv.cluster].notna()
             q = spec.value("sample")
             if q:
-                mask &= df.index.isin(df.query(q).index)
+                # whitelisted expression -> boolean mask; never DataFrame.query on file text
+                mask &= parse_filter(q, f"{mv.source}: sample").mask(df).to_numpy()
             yrs = spec.value("years")
             if yrs is not None:
                 mask &= df[mv.time].between(yrs[0], yrs[1])

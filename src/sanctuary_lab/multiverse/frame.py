@@ -10,16 +10,52 @@ import pandas as pd
 from sanctuary_lab.errors import SpecError
 from sanctuary_lab.multiverse.schema import MultiverseSpec
 
+#: DuckDB settings of the connection a study file's ``sql`` runs on: no file system access
+#: beyond the warehouse itself (no read_text/read_csv/COPY TO/ATTACH), no extension loading or
+#: installing, and the configuration locked so the query cannot switch any of it back on.
+SAFE_DUCKDB_CONFIG: dict[str, str | bool] = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "lock_configuration": True,
+}
+
+
+def check_sql(sql: str, where: str) -> None:
+    """Accept exactly one SELECT statement (``WITH ... SELECT`` included); one-line error else."""
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        msg = str(exc).splitlines()[0]
+        raise SpecError(f"{where}: sql is not valid SQL: {msg}") from None
+    if len(statements) != 1:
+        raise SpecError(f"{where}: sql must be exactly one SELECT statement, got {len(statements)}")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise SpecError(f"{where}: sql must be a SELECT statement, got {kind.name}")
+
 
 def load_frame(spec: MultiverseSpec, warehouse: str | Path) -> pd.DataFrame:
-    """Run the section's ``sql`` (or read its ``table``) on the warehouse, read-only."""
+    """Run the section's ``sql`` (or read its ``table``) on the warehouse.
+
+    The connection is read-only with :data:`SAFE_DUCKDB_CONFIG` (no external access, no
+    extensions), and ``sql`` must be a single SELECT statement.
+    """
     import duckdb
 
     path = Path(warehouse)
     if not path.is_file():
         raise SpecError(f"{path}: warehouse not found; build it with `sanctuary-lab build`")
+    if spec.sql:
+        check_sql(spec.sql, spec.source)
     query = spec.sql or f'SELECT * FROM "{spec.table}"'
-    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con = duckdb.connect(str(path), read_only=True, config=dict(SAFE_DUCKDB_CONFIG))
+    except duckdb.Error as exc:
+        msg = str(exc).splitlines()[0]
+        raise SpecError(f"{path}: cannot open as a DuckDB warehouse: {msg}") from None
     try:
         df = con.execute(query).df()
     except duckdb.Error as exc:
@@ -30,6 +66,27 @@ def load_frame(spec: MultiverseSpec, warehouse: str | Path) -> pd.DataFrame:
     if df.empty:
         raise SpecError(f"{spec.source}: multiverse data query returned no rows from {path}")
     return df
+
+
+def check_choices_against_data(spec: MultiverseSpec, df: pd.DataFrame) -> None:
+    """Every ``years`` choice must select rows of the data, before anything is fitted.
+
+    A window outside the data (e.g. ``[-5, -1]``) would otherwise reach the estimation library
+    as an empty sample (pyfixest's demeaner aborts the process on one).
+    """
+    t = pd.to_numeric(df[spec.time], errors="coerce")
+    if t.notna().sum() == 0:
+        raise SpecError(f"{spec.source}: time column {spec.time!r} holds no numeric values")
+    lo, hi = t.min(), t.max()
+    for c in spec.dimensions["years"]:
+        if c.value is None:
+            continue
+        a, b = c.value
+        if not ((t >= a) & (t <= b)).any():
+            raise SpecError(
+                f"{spec.source}: dimensions.years choice {c.label!r} [{a}, {b}] selects no rows; "
+                f"the data's {spec.time} runs from {lo:g} to {hi:g}"
+            )
 
 
 def prepare_frame(spec: MultiverseSpec, df: pd.DataFrame) -> pd.DataFrame:
@@ -48,6 +105,7 @@ def prepare_frame(spec: MultiverseSpec, df: pd.DataFrame) -> pd.DataFrame:
             f"{spec.source}: multiverse column(s) {missing} not in the data; "
             f"available: {', '.join(map(str, df.columns))}"
         )
+    check_choices_against_data(spec, df)
     out = df.copy()
     new: dict[str, pd.Series] = {}
     for c in spec.dimensions["outcome"]:

@@ -52,6 +52,13 @@ from pathlib import Path
 from typing import Any
 
 from sanctuary_lab.errors import SpecError
+from sanctuary_lab.filters import parse_filter
+from sanctuary_lab.limits import (
+    MAX_BOOTSTRAP_DRAWS,
+    MAX_CHUNK_SIZE,
+    MAX_PERMUTATIONS,
+    MAX_SPECS,
+)
 
 #: Dimension names in enumeration order (outermost first).
 DIMENSIONS: tuple[str, ...] = (
@@ -209,6 +216,25 @@ def _err(where: str, key: str, msg: str) -> SpecError:
     return SpecError(f"{where}: key 'multiverse.{key}': {msg}")
 
 
+#: keys a choice table of each dimension may hold (anything else is an error, not ignored)
+_CHOICE_KEYS: dict[str, frozenset[str]] = {
+    "outcome": frozenset({"column", "transform", "label"}),
+    "treatment": frozenset({"column", "threshold", "label"}),
+    "covariates": frozenset({"columns", "label"}),
+    "years": frozenset({"start", "end", "label"}),
+    "sample": frozenset({"label", "query"}),
+}
+_DESIGN_KEYS = frozenset({"options", "binary_treatment", "fixed_effects", "term", "only"})
+_EXCLUDE_KEYS = frozenset({"when", "reason"})
+
+
+def _known_keys(v: Any, allowed: frozenset[str], where: str, key: str) -> None:
+    if isinstance(v, dict):
+        extra = sorted(set(v) - allowed)
+        if extra:
+            raise _err(where, key, f"unknown key {extra[0]!r}; allowed: {sorted(allowed)}")
+
+
 def _parse_outcome(v: Any, where: str) -> Choice:
     if isinstance(v, dict):
         col = v.get("column")
@@ -272,13 +298,15 @@ def _parse_years(v: Any, where: str) -> Choice:
 
 def _parse_sample(v: Any, where: str) -> Choice:
     if isinstance(v, str):
+        if v != "all":
+            parse_filter(v, f"{where}: dimensions.sample")
         return Choice(v, None if v == "all" else v)
     if isinstance(v, dict) and isinstance(v.get("label"), str):
         q = v.get("query")
         if q is not None and not isinstance(q, str):
-            raise _err(
-                where, "dimensions.sample", f"query must be a pandas query string, got {q!r}"
-            )
+            raise _err(where, "dimensions.sample", f"query must be a filter expression, got {q!r}")
+        if q is not None:
+            parse_filter(q, f"{where}: dimensions.sample {v['label']!r}")
         return Choice(v["label"], q)
     raise _err(where, "dimensions.sample", f"choices are {{label, query}} tables, got {v!r}")
 
@@ -358,6 +386,9 @@ def parse_multiverse(
         raw = dims_in.get(d, defaults.get(d))
         if not isinstance(raw, list) or (d in dims_in and not raw):
             raise _err(where, f"dimensions.{d}", "must be a non-empty list of choices")
+        for v in raw:
+            if d in _CHOICE_KEYS:
+                _known_keys(v, _CHOICE_KEYS[d], where, f"dimensions.{d}")
         dims[d] = [parsers[d](v, where) for v in raw] or [Choice("all years", None)]
         labels = [c.label for c in dims[d]]
         if len(set(labels)) != len(labels):
@@ -367,6 +398,7 @@ def parse_multiverse(
     for name, t in (mv.get("designs") or {}).items():
         if not isinstance(t, dict) or not isinstance(t.get("options", {}), dict):
             raise _err(where, f"designs.{name}", "must be a table with an 'options' inline table")
+        _known_keys(t, _DESIGN_KEYS, where, f"designs.{name}")
         fes = tuple(t.get("fixed_effects", FE_CHOICES))
         only = t.get("only", {})
         if not isinstance(only, dict) or not all(
@@ -402,6 +434,9 @@ def parse_multiverse(
 
     excludes = []
     for i, e in enumerate(mv.get("exclude", [])):
+        if not isinstance(e, dict):
+            raise _err(where, f"exclude[{i}]", "must be a table with 'when' and 'reason'")
+        _known_keys(e, _EXCLUDE_KEYS, where, f"exclude[{i}]")
         when, reason = e.get("when"), e.get("reason")
         if not isinstance(when, dict) or not isinstance(reason, str) or not reason:
             raise _err(
@@ -416,10 +451,12 @@ def parse_multiverse(
                 )
         excludes.append(({str(k): str(v) for k, v in when.items()}, reason))
 
-    def num(key: str, typ: type, default: Any, lo: float) -> Any:
+    def num(key: str, typ: type, default: Any, lo: float, hi: float | None = None) -> Any:
         v = mv.get(key, default)
         if not isinstance(v, typ) or isinstance(v, bool) or v < lo:  # type: ignore[operator]
             raise _err(where, key, f"must be a {typ.__name__} >= {lo}, got {v!r}")
+        if hi is not None and v > hi:  # type: ignore[operator]
+            raise _err(where, key, f"must be at most {hi:,} (documented maximum), got {v!r}")
         return v
 
     alpha = mv.get("alpha", 0.05)
@@ -428,6 +465,15 @@ def parse_multiverse(
     bw = mv.get("bootstrap_weights", "rademacher")
     if bw not in ("rademacher", "webb"):
         raise _err(where, "bootstrap_weights", f"must be 'rademacher' or 'webb', got {bw!r}")
+    n_specs = 1
+    for d in DIMENSIONS:
+        n_specs *= len(dims[d])
+    if n_specs > MAX_SPECS:
+        raise _err(
+            where,
+            "dimensions",
+            f"{n_specs:,} specifications is above the documented maximum {MAX_SPECS:,}",
+        )
     base = mv.get("base", {})
     if not isinstance(base, dict):
         raise _err(where, "base", "must be a table: dimension = choice label")
@@ -442,12 +488,12 @@ def parse_multiverse(
         excludes=excludes,
         designs=designs,
         seed=num("seed", int, 1, 0),
-        n_perm=num("n_perm", int, 0, 0),
+        n_perm=num("n_perm", int, 0, 0, MAX_PERMUTATIONS),
         alpha=alpha,
-        bootstrap_draws=num("bootstrap_draws", int, 999, 1),
+        bootstrap_draws=num("bootstrap_draws", int, 999, 1, MAX_BOOTSTRAP_DRAWS),
         bootstrap_weights=bw,
-        perm_bootstrap_draws=num("perm_bootstrap_draws", int, 199, 1),
-        chunk_size=num("chunk_size", int, 512, 1),
+        perm_bootstrap_draws=num("perm_bootstrap_draws", int, 199, 1, MAX_BOOTSTRAP_DRAWS),
+        chunk_size=num("chunk_size", int, 512, 1, MAX_CHUNK_SIZE),
         base={str(k): str(v) for k, v in base.items()},
     )
 

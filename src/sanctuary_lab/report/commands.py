@@ -97,28 +97,37 @@ def report_command(
         ),
     ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Write into a non-empty folder a report did not write (never deletes)"
+        ),
+    ] = False,
 ) -> None:
     """Write the self-contained HTML report (claims, studies, maps, data) for a warehouse."""
     from rich.console import Console
 
     from sanctuary_lab.config import resolve_warehouse
     from sanctuary_lab.errors import InputError, SpecError
-    from sanctuary_lab.report.site import write_site
+    from sanctuary_lab.report.site import check_report_target, write_site
+    from sanctuary_lab.warehouse.build import connect
 
     path = resolve_warehouse(warehouse)
-    if not path.is_file():
-        raise InputError(
-            path, "warehouse not found; build it with `sanctuary-lab build` or pass --warehouse"
-        )
+    connect(path).close()  # exists, DuckDB header, opens, schema: checked up front
     if out.exists() and not out.is_dir():
         raise SpecError(f"--out {out} is a file; pass a folder for the report")
+    check_report_target(out, force)  # before the (long) study runs
     if raw_dir is not None and not raw_dir.is_dir():
         raise InputError(raw_dir, "raw-data folder not found; pass --raw-dir pointing at it")
     console = Console(stderr=True)
     data = collect(path, raw_dir, console, n_perm=perms)
     with console.status("writing report") as status:
         summary = write_site(
-            data, out, figures=figures, progress=lambda msg: status.update(f"writing: {msg}")
+            data,
+            out,
+            figures=figures,
+            progress=lambda msg: status.update(f"writing: {msg}"),
+            force=force,
         )
     if as_json:
         typer.echo(json.dumps(summary.to_dict()))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -260,14 +261,151 @@ def _study_view(
     }
 
 
+#: file the report writes at the top of its folder: the list of files it wrote (JSON)
+MANIFEST = ".sanctuary-lab-report.json"
+
+
+def _listing(root: Path) -> list[str]:
+    """Relative paths of every file (and symlink) under ``root``, sorted."""
+    out = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file() or p.is_symlink():
+            out.append(p.relative_to(root).as_posix())
+    return out
+
+
+def _read_manifest(folder: Path) -> set[str] | None:
+    """Files a previous report wrote into ``folder``; ``None`` when it holds no manifest."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return set(files)
+
+
+def check_report_target(out: Path, force: bool = False) -> Path:
+    """Check ``--out`` before any work: a folder we may write, never ``/``, the home folder,
+    a pseudo file system, or a folder holding files a report did not write (unless ``force``).
+
+    Returns the absolute folder path. Raises InputError (one line, exit code 2).
+    """
+    from sanctuary_lab.errors import InputError
+    from sanctuary_lab.guards import check_output_dir
+
+    target = check_output_dir(out, "report --out")
+    if target.is_dir():
+        try:
+            present = _listing(target)
+        except OSError as exc:
+            raise InputError(target, f"report --out: cannot list folder: {exc.strerror}") from None
+        if present and not force:
+            written = _read_manifest(target)
+            if written is None:
+                raise InputError(
+                    target,
+                    "report --out: folder is not empty and was not written by `sanctuary-lab "
+                    "report` (no manifest); choose an empty or new folder, or pass --force",
+                )
+    return target
+
+
 def write_site(
     data: ReportData,
     out: Path,
     *,
     figures: bool = True,
     progress: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> SiteSummary:
-    """Write the report site for ``data`` into ``out`` (created; existing report files replaced).
+    """Write the report site for ``data`` into ``out`` safely.
+
+    The site is built in a temporary folder beside ``out`` and swapped in by renames, so a
+    failure leaves the previous report as it was. A manifest (:data:`MANIFEST`) lists the files
+    the report wrote; on the next run only those are replaced or removed. Files the report did
+    not write (a user's notes, subfolders in ``figures/``) are kept in place. ``/``, the home
+    folder and folders with files but no manifest are refused unless ``force`` (then report
+    files are written over same-named ones and nothing else is deleted).
+    """
+    import shutil
+    import tempfile
+
+    target = check_report_target(out, force)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        summary = _write_into(data, tmp, target, figures=figures, progress=progress)
+        files = _listing(tmp)
+        (tmp / MANIFEST).write_text(
+            json.dumps({"written_by": "sanctuary-lab report", "files": files}, indent=1),
+            encoding="utf-8",
+        )
+        previous = _read_manifest(target) if target.is_dir() else None
+        if not target.exists() or (target.is_dir() and not any(target.iterdir())):
+            if target.exists():
+                target.rmdir()
+            tmp.rename(target)
+        elif previous is None:
+            # --force on a folder a report did not write: add/overwrite our files only
+            for rel in [*files, MANIFEST]:
+                dest = target / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                if dest.is_dir() and not dest.is_symlink():
+                    continue  # never replace a user's folder by a file
+                os.replace(tmp / rel, dest)
+            shutil.rmtree(tmp)
+        else:
+            _swap(tmp, target, previous | {MANIFEST})
+    except BaseException:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return summary
+
+
+def _swap(new: Path, target: Path, previous: set[str]) -> None:
+    """Rename ``new`` over ``target``, carrying over every file a report did not write."""
+    import shutil
+    import tempfile
+
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    old.rmdir()
+    target.rename(old)
+    try:
+        new.rename(target)
+    except OSError:
+        old.rename(target)
+        raise
+    # the user's files go back, in place (a name the new report also uses keeps the user's copy
+    # beside it with a .user suffix — never deleted)
+    for rel in _listing(old):
+        if rel in previous:
+            continue
+        src, dest = old / rel, target / rel
+        if dest.exists() or dest.is_symlink():
+            dest = dest.with_name(dest.name + ".user")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dest)
+    # what is left in `old` is only files the previous report wrote (and empty folders)
+    leftovers = [rel for rel in _listing(old) if rel not in previous]
+    if not leftovers:
+        shutil.rmtree(old)
+
+
+def _write_into(
+    data: ReportData,
+    out: Path,
+    final: Path,
+    *,
+    figures: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> SiteSummary:
+    """Write every report file into the fresh folder ``out`` (later renamed to ``final``).
 
     Parameters
     ----------
@@ -284,10 +422,6 @@ def write_site(
     out = Path(out)
     for sub in ("assets", "figures", "studies"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    for stale in (out / "figures").glob("*"):
-        stale.unlink()
-    for stale in (out / "studies").glob("*.html"):
-        stale.unlink()
     assets = resources.files("sanctuary_lab.report") / "assets"
     for name in ASSET_FILES:
         (out / "assets" / name).write_text((assets / name).read_text(encoding="utf-8"), "utf-8")
@@ -412,7 +546,7 @@ def write_site(
         coverage_chart=coverage_chart,
     )
     summary = SiteSummary(
-        out=out,
+        out=final,
         pages=pages,
         charts=list(sink.ids),
         figures=list(sink.figure_files),

@@ -17,9 +17,13 @@ Rules every adapter follows
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
+import json
+import os
 import re
+import stat
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -114,8 +118,9 @@ class Adapter(ABC):
 
     def file(self, raw_dir: Path, filename: str) -> Path:
         path = self.folder(raw_dir) / filename
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise InputError(path, "expected file is missing from the source folder")
+        check_readable_file(path)
         return path
 
     @abstractmethod
@@ -135,11 +140,154 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def check_readable_file(path: Path) -> None:
+    """A regular, readable file: directories, symlink loops, broken links, devices, FIFOs and
+    unreadable files are InputErrors naming the path."""
+    p = Path(path)
+    if not os.path.lexists(p):
+        raise InputError(p, "file not found")
+    try:
+        st = p.stat()  # follows links; a loop raises ELOOP
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(p, "is a symbolic link loop, not a file") from None
+        if p.is_symlink():
+            raise InputError(p, "is a broken symbolic link") from None
+        raise InputError(p, f"cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(p, "is a directory where a file is expected")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(p, "is not a regular file (device, FIFO or socket)")
+    if not os.access(p, os.R_OK):
+        raise InputError(p, "file is not readable (permission denied)")
+
+
 def _check_nonempty(path: Path) -> None:
-    if not Path(path).is_file():
-        raise InputError(path, "file not found")
+    check_readable_file(path)
     if Path(path).stat().st_size == 0:
         raise InputError(path, "file is empty")
+
+
+def read_json(path: Path, *, expect: type = dict, encoding: str = "utf-8") -> Any:
+    """Read a JSON file; decoding, syntax and top-level-structure errors are one-line InputErrors.
+
+    Parameters
+    ----------
+    expect
+        Type the top-level value must have (``dict`` or ``list``).
+    """
+    _check_nonempty(path)
+    try:
+        text = Path(path).read_text(encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path, f"cannot decode file as {encoding} (byte {exc.start}): {exc.reason}"
+        ) from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            path,
+            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            row=exc.lineno,
+        ) from None
+    except RecursionError:
+        raise InputError(path, "JSON is nested too deeply") from None
+    if not isinstance(data, expect):
+        raise InputError(
+            path,
+            f"unexpected JSON structure: top level is {type(data).__name__}, "
+            f"expected {expect.__name__}",
+        )
+    return data
+
+
+def json_get(data: Any, keys: Sequence[str | int], path: Path, expect: type | None = None) -> Any:
+    """``data[k0][k1]...`` with a one-line InputError naming the JSON path when absent or of the
+    wrong type (``expect``)."""
+    cur = data
+    trail = "$"
+    for k in keys:
+        trail += f"[{k!r}]"
+        try:
+            cur = cur[k]
+        except (KeyError, IndexError, TypeError):
+            raise InputError(path, f"unexpected JSON structure: {trail} is missing") from None
+    if expect is not None and not isinstance(cur, expect):
+        raise InputError(
+            path,
+            f"unexpected JSON structure: {trail} is {type(cur).__name__}, "
+            f"expected {expect.__name__}",
+        )
+    return cur
+
+
+def check_year_in_range(
+    year: int, lo: int, hi: int | None, file: str | Path, what: str = "year"
+) -> int:
+    """A year within the source's stated range ``lo..hi`` (``hi=None``: the current year)."""
+    import datetime as _dt
+
+    top = _dt.date.today().year if hi is None else hi
+    if not lo <= int(year) <= top:
+        raise InputError(file, f"{what} {year} is outside the source's range {lo}-{top}")
+    return int(year)
+
+
+def _scan_fields(
+    path: Path,
+    name: str,
+    *,
+    encoding: str,
+    sep: str,
+    skipinitialspace: bool,
+    skiprows: int = 0,
+) -> None:
+    """Check the header has no duplicated names and every row has the header's field count.
+
+    pandas silently pads a short (truncated) row with missing values and, for a duplicated
+    header, renames the second copy; both hide broken files, so both are errors here.
+    """
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            for _ in range(skiprows):
+                fh.readline()
+            reader = csv.reader(fh, delimiter=sep, skipinitialspace=skipinitialspace)
+            header: list[str] | None = None
+            row = 0
+            for rec in reader:
+                if header is None:
+                    if not rec:
+                        continue
+                    header = [h.strip() for h in rec]
+                    seen: dict[str, int] = {}
+                    for i, h in enumerate(header):
+                        if h in seen and h:
+                            raise InputError(
+                                name,
+                                f"duplicated column header {h!r} (columns {seen[h] + 1} and "
+                                f"{i + 1})",
+                                field=h,
+                            )
+                        seen[h] = i
+                    continue
+                if not rec or (len(rec) == 1 and not rec[0].strip()):
+                    continue  # blank line (pandas skips these too)
+                row += 1
+                if len(rec) != len(header):
+                    kind = "short" if len(rec) < len(header) else "long"
+                    raise InputError(
+                        name,
+                        f"malformed CSV: {kind} row: {len(rec)} fields where the header has "
+                        f"{len(header)} (truncated, shifted or unquoted row)",
+                        row=row,
+                    )
+    except csv.Error as exc:
+        raise InputError(name, f"malformed CSV: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(name, f"cannot decode file as {encoding}: {exc.reason}") from None
 
 
 def read_csv(
@@ -159,6 +307,16 @@ def read_csv(
     """
     _check_nonempty(path)
     name = label or str(path)
+    scan_ok = set(kwargs) <= {"skiprows"} and isinstance(kwargs.get("skiprows", 0), int)
+    if scan_ok and len(sep) == 1:
+        _scan_fields(
+            Path(path),
+            name,
+            encoding=encoding,
+            sep=sep,
+            skipinitialspace=skipinitialspace,
+            skiprows=int(kwargs.get("skiprows", 0)),
+        )
     try:
         df = pd.read_csv(
             path,
@@ -174,6 +332,8 @@ def read_csv(
         raise InputError(name, f"cannot decode file as {encoding}: {exc.reason}") from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError(name, "file has no header or rows") from exc
+    except OSError as exc:
+        raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
     except pd.errors.ParserError as exc:
         m = re.search(r"line (\d+)", str(exc))
         row = int(m.group(1)) - 1 if m else None

@@ -24,7 +24,6 @@ Cleanup rules
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +36,7 @@ from sanctuary_lab.sources.base import (
     SourceData,
     _check_nonempty,
     read_csv,
+    read_json,
     to_number,
 )
 from sanctuary_lab.sources.geo import ABBR_TO_FIPS
@@ -144,12 +144,7 @@ def parse_moa_json(path: Path) -> tuple[pd.DataFrame, RejectLog]:
     """Parse ``moa_agreements.json``: ``{"ST|agency": [{model, pdf_url, date_filename, ...}]}``."""
     _check_nonempty(path)
     log = RejectLog(NAME, path.name)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            path, f"malformed JSON: {exc.msg} (line {exc.lineno})", row=exc.lineno
-        ) from exc
+    data = read_json(path, expect=dict)  # decoding/syntax errors: one line naming the file
     if not isinstance(data, dict):
         raise InputError(path, "expected a JSON object keyed 'ST|agency name'")
     rows = []
@@ -164,6 +159,10 @@ def parse_moa_json(path: Path) -> tuple[pd.DataFrame, RejectLog]:
                 path, f"value of {key!r} must be a list of MOA entries", row=n, field="key"
             )
         for e in entries:
+            if not isinstance(e, dict):
+                raise InputError(
+                    path, f"MOA entry of {key!r} is not a JSON object", row=n, field="key"
+                )
             missing = [f for f in MOA_FIELDS if f not in e]
             if missing:
                 raise InputError(

@@ -62,7 +62,9 @@ def parse_popest(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, RejectLog]:
         raise InputError(path, "no POPESTIMATEyyyy columns found", field="POPESTIMATE")
     sumlev = to_number(df, "SUMLEV", path, integer=True)
     fips = county_fips(df["STATE"], path, "STATE", county_part=df["COUNTY"])
-    is_cty, is_st = (sumlev == 50).to_numpy(), (sumlev == 40).to_numpy()
+    # a blank SUMLEV is neither level: rejected below, not a crash on a missing value
+    is_cty = (sumlev == 50).fillna(False).to_numpy(dtype=bool)
+    is_st = (sumlev == 40).fillna(False).to_numpy(dtype=bool)
     other = ~(is_cty | is_st)
     log.add_many(
         (df.index[other] + 1).tolist(),

@@ -18,6 +18,7 @@ from sanctuary_lab.sources.base import (
     Adapter,
     RejectLog,
     SourceData,
+    check_year_in_range,
     county_fips,
     read_csv,
     sniff_delimiter,
@@ -58,7 +59,10 @@ CAVEATS = [
 def year_from_name(path: Path, default: int = DEFAULT_YEAR) -> int:
     """A 4-digit year in the file name (e.g. ``nacjd_county_2011.tsv``), else ``default``."""
     m = re.search(r"(?<!\d)(19[6-9]\d|20\d\d)(?!\d)", path.stem)
-    return int(m.group(1)) if m else default
+    if not m:
+        return default
+    # NACJD county files start in 1977; a file-name year after this year cannot be real
+    return check_year_in_range(int(m.group(1)), 1977, None, path, "year in file name")
 
 
 def parse_nacjd_county(path: Path, *, year: int = DEFAULT_YEAR) -> tuple[pd.DataFrame, RejectLog]:
@@ -107,7 +111,10 @@ def parse_nacjd_county(path: Path, *, year: int = DEFAULT_YEAR) -> tuple[pd.Data
     out["violent_count"] = out[VIOLENT].sum(axis=1, min_count=len(VIOLENT)).astype("Int64")
     out["property_count"] = out[PROPERTY].sum(axis=1, min_count=len(PROPERTY)).astype("Int64")
     out["all_zero"] = (out[VIOLENT + PROPERTY].fillna(0).sum(axis=1) == 0).astype(bool)
-    bad_cty = out["fips"].str[2:] == "000"
+    no_fips = out["fips"].isna().to_numpy()
+    log.add_many((out.index[no_fips] + 1).tolist(), "FIPS_CTY", "blank state or county FIPS")
+    out = out[~no_fips]
+    bad_cty = (out["fips"].str[2:] == "000").fillna(False)
     log.add_many((out.index[bad_cty] + 1).tolist(), "FIPS_CTY", "county code 000 (state total row)")
     out = out[~bad_cty.to_numpy()]
     dup = out.duplicated(["fips", "year"], keep="first")

@@ -8,13 +8,12 @@ Census cartographic-boundary file without ``id`` uses ``properties.GEOID``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from sanctuary_lab.errors import InputError
-from sanctuary_lab.sources.base import Adapter, SourceData
+from sanctuary_lab.sources.base import Adapter, SourceData, read_json
 from sanctuary_lab.sources.geo import STATES
 
 CAVEATS = [
@@ -31,18 +30,7 @@ def parse_topojson(path: Path) -> pd.DataFrame:
     Returns columns ``file, object, geometry_index, geo_id, name, level, in_states`` where
     ``level`` is ``county`` (5-digit id), ``state`` (2-digit) or ``other``.
     """
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    if path.stat().st_size == 0:
-        raise InputError(path, "file is empty")
-    try:
-        topo = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            path,
-            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            row=exc.lineno,
-        ) from exc
+    topo = read_json(path, expect=dict)
     if (
         not isinstance(topo, dict)
         or topo.get("type") != "Topology"
@@ -53,8 +41,20 @@ def parse_topojson(path: Path) -> pd.DataFrame:
         )
     rows = []
     for obj_name, obj in sorted(topo["objects"].items()):
-        for i, geom in enumerate(obj.get("geometries", [])):
-            props = geom.get("properties") or {}
+        geoms = obj.get("geometries", []) if isinstance(obj, dict) else None
+        if not isinstance(geoms, list):
+            raise InputError(
+                path, f"unexpected JSON structure: objects.{obj_name}.geometries is not a list"
+            )
+        for i, geom in enumerate(geoms):
+            props = geom.get("properties") if isinstance(geom, dict) else None
+            if not isinstance(geom, dict) or not isinstance(props or {}, dict):
+                raise InputError(
+                    path,
+                    f"unexpected JSON structure: objects.{obj_name}.geometries[{i}] is not a "
+                    "geometry object with a properties table",
+                )
+            props = props or {}
             gid = geom.get("id", props.get("GEOID"))
             gid = None if gid is None else str(gid)
             name = props.get("name", props.get("NAME"))

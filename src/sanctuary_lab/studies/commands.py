@@ -163,13 +163,32 @@ def run_command(
         key, value = parse_option(text, "--param")
         if key not in s.parameters:
             raise SpecError(f"--param {key!r}: study {s.id} has parameters {sorted(s.parameters)}")
+        if s.frame:
+            from sanctuary_lab.studies.spec import check_parameter
+
+            value = check_parameter(s.frame, key, value, f"--param {text!r}")
         s.parameters[key] = value
     with _progress_bar() as cb:
         result = run(s, wh, cb)
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
+    else:
+        _print_run(result)
+    _exit_if_all_failed(result)
+
+
+def _exit_if_all_failed(result: Any) -> None:
+    """A study none of whose analyses produced a result exits with code 2 (one line on stderr)."""
+    failed = dict(result.sample.get("failed") or {})
+    if result.results or not failed:
         return
-    _print_run(result)
+    label, msg = next(iter(failed.items()))
+    typer.echo(
+        f"error: study {result.study_id}: no analysis could be estimated ({len(failed)} failed; "
+        f"first: {label}: {' '.join(str(msg).split())[:200]})",
+        err=True,
+    )
+    raise typer.Exit(2)
 
 
 def _run_adhoc(
@@ -182,10 +201,9 @@ def _run_adhoc(
     spec = spec_from_dict(design, opts)
     df = read_table(wh, table)
     if where:
-        try:
-            df = df.query(where).reset_index(drop=True)
-        except Exception as exc:
-            raise SpecError(f"--where {where!r}: {exc}; columns: {list(df.columns)}") from None
+        from sanctuary_lab.filters import apply_filter
+
+        df = apply_filter(df, where, "--where")
     result = spec.fit(df)
     result.metadata.setdefault("table", table)
     if as_json:

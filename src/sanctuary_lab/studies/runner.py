@@ -20,6 +20,7 @@ import pandas as pd
 from sanctuary_lab.designs.registry import spec_from_dict
 from sanctuary_lab.designs.result import Result
 from sanctuary_lab.errors import SpecError
+from sanctuary_lab.filters import apply_filter
 from sanctuary_lab.studies.data import DESCRIPTIVES, FRAMES, DataUnavailable, Frame, build_info
 from sanctuary_lab.studies.model import StudyRun
 from sanctuary_lab.studies.spec import Study
@@ -71,12 +72,8 @@ def _files(study: Study, params: dict[str, Any]) -> dict[str, Any]:
 def _subset(df: pd.DataFrame, query: str | None, where: str) -> pd.DataFrame:
     if not query:
         return df
-    try:
-        return df.query(query).reset_index(drop=True)
-    except Exception as exc:  # pandas raises many types for a bad query
-        raise SpecError(
-            f"{where}: bad subset {query!r}: {exc}; columns: {list(df.columns)}"
-        ) from None
+    # a whitelisted expression applied with boolean masks; never DataFrame.query on file text
+    return apply_filter(df, query, f"{where}: subset")
 
 
 def _descriptive_result(name: str, stats: dict[str, float], n_obs: int) -> Result:

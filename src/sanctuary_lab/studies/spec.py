@@ -69,6 +69,7 @@ from pathlib import Path
 from typing import Any
 
 from sanctuary_lab.errors import SpecError
+from sanctuary_lab.filters import parse_filter
 
 STUDY_SECTIONS = frozenset(
     {
@@ -92,6 +93,7 @@ STUDY_SECTIONS = frozenset(
 _STUDY_KEYS = frozenset(
     {"id", "title", "citation", "design", "summary", "identifies", "cannot_identify", "caveats"}
 )
+_DATA_KEYS = frozenset({"frame", "tables"})
 _ANALYSIS_KEYS = frozenset({"label", "design", "outcomes", "subset", "options", "notes"})
 _SENSITIVITY_KEYS = frozenset({"parameter", "values", "analyses", "notes"})
 _DESCRIPTIVE_KEYS = frozenset({"name", "builder", "options", "notes"})
@@ -361,8 +363,11 @@ def _parse_analysis(entry: dict[str, Any], i: int, path: Path, known: set[str] |
             path, f"{prefix}label", "must contain {outcome} when several outcomes are listed"
         )
     subset = entry.get("subset")
-    if subset is not None and not isinstance(subset, str):
-        raise _err(path, f"{prefix}subset", "must be a pandas query string")
+    if subset is not None:
+        if not isinstance(subset, str):
+            raise _err(path, f"{prefix}subset", "must be a filter expression string")
+        # checked now (whitelist: columns, literals, comparisons, and/or/not), never executed
+        parse_filter(subset, f"{path}: {prefix}subset")
     return Analysis(label, design, options, tuple(outcomes), subset, str(entry.get("notes", "")))
 
 
@@ -405,6 +410,7 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
         raise _err(path, "study.caveats", "must be a list of strings")
 
     data = _table(doc, "data", path)
+    _unknown(data, _DATA_KEYS, path, "data.")
     frame = data.get("frame")
     if frame is not None:
         from sanctuary_lab.studies.data import FRAMES
@@ -426,6 +432,7 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
         from sanctuary_lab.designs.registry import designs
 
         known = set(designs())
+        _check_inference_keys(_table(doc, "inference", path), designs(), path)
     analyses = [
         _parse_analysis(e, i, path, known)
         for i, e in enumerate(_array_of_tables(doc, "analysis", path))
@@ -529,21 +536,103 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
     return study
 
 
-def _check_parameters(frame: str, parameters: dict[str, Any], path: Path) -> None:
-    """Parameters must be keyword arguments the frame builder accepts."""
+#: Stated bounds of frame parameters (inclusive), by name; a value outside is an error, in a study
+#: file and in ``run -p KEY=VALUE`` alike. Year-like parameters share :data:`YEAR_BOUNDS`.
+PARAMETER_BOUNDS: dict[str, tuple[float, float]] = {
+    "decline_threshold": (0.0, 1.0),  # a share of detainers
+    "event_threshold": (0.0, 1.0),  # a share of population covered
+    "min_months": (0, 12),  # months of UCR reporting in a year
+    "min_detainers": (0, 10_000_000),
+}
+#: accepted range of any year parameter (``*_year``, ``years``, ``vintage_years``)
+YEAR_BOUNDS = (1900, 2100)
+
+
+def _is_year_param(name: str) -> bool:
+    return name.endswith("_year") or name in ("years", "vintage_years")
+
+
+def check_parameter(frame: str, key: str, value: Any, where: str) -> Any:
+    """Check one frame parameter against the builder's declared type and the stated bounds.
+
+    Types come from the frame builder's annotations (``int``, ``float``, ``bool``, ``str``,
+    ``list[int]``, ``list[str]``, optionally ``| None``); bounds from :data:`PARAMETER_BOUNDS` and
+    :data:`YEAR_BOUNDS`. Returns the value (an int given for a float parameter becomes a float).
+
+    Raises
+    ------
+    SpecError
+        One line naming ``where``, the parameter, the value and what is expected.
+    """
     import inspect
+    import math
 
     from sanctuary_lab.studies.data import FRAMES
 
     sig = inspect.signature(FRAMES[frame])
     accepted = [n for n, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY]
-    for key in parameters:
+    if key not in accepted:
+        raise SpecError(f"{where}: frame {frame!r} takes no parameter {key!r}; it takes {accepted}")
+    ann = str(sig.parameters[key].annotation).replace(" ", "")
+    optional = ann.endswith("|None") or ann.startswith("None|")
+    base = ann.replace("|None", "").replace("None|", "")
+
+    def bad(expected: str) -> SpecError:
+        return SpecError(f"{where}: parameter {key!r} must be {expected}, got {value!r}")
+
+    def check_scalar(v: Any, typ: str) -> Any:
+        if typ == "bool":
+            if not isinstance(v, bool):
+                raise bad("true or false")
+            return v
+        if typ == "str":
+            if not isinstance(v, str):
+                raise bad("a string")
+            return v
+        if typ in ("int", "float"):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise bad("an integer" if typ == "int" else "a number")
+            if typ == "int" and not isinstance(v, int):
+                raise bad("an integer")
+            if isinstance(v, float) and not math.isfinite(v):
+                raise bad("a finite number")
+            lo_hi = YEAR_BOUNDS if _is_year_param(key) else PARAMETER_BOUNDS.get(key)
+            if lo_hi is not None and not lo_hi[0] <= v <= lo_hi[1]:
+                raise bad(f"between {lo_hi[0]} and {lo_hi[1]}")
+            return float(v) if typ == "float" else v
+        return v  # an annotation this checker does not know: leave it to the builder
+
+    if value is None:
+        if optional:
+            return None
+        raise bad(f"a value of type {base}")
+    if base.startswith("list[") and base.endswith("]"):
+        if not isinstance(value, list):
+            raise bad(f"a list ({base})")
+        return [check_scalar(v, base[5:-1]) for v in value]
+    return check_scalar(value, base)
+
+
+def _check_inference_keys(defaults: dict[str, Any], registry: dict[str, Any], path: Path) -> None:
+    """``[inference]`` keys must be options of at least one design (a typo is not ignored)."""
+    import dataclasses
+
+    accepted: set[str] = set()
+    for cls in registry.values():
+        if dataclasses.is_dataclass(cls):
+            accepted |= {f.name for f in dataclasses.fields(cls)}
+    for key in defaults:
         if key not in accepted:
-            raise _err(
-                path,
-                f"parameters.{key}",
-                f"frame {frame!r} takes no parameter {key!r}; it takes {accepted}",
-            )
+            raise _err(path, f"inference.{key}", "unknown key: no design has this option")
+
+
+def _check_parameters(frame: str, parameters: dict[str, Any], path: Path) -> None:
+    """Parameters must be keyword arguments the frame builder accepts, of its types and bounds."""
+    for key, value in parameters.items():
+        check_parameter(frame, key, value, f"{path}: key 'parameters.{key}'")
+    first, last = parameters.get("first_year"), parameters.get("last_year")
+    if isinstance(first, int) and isinstance(last, int) and first > last:
+        raise SpecError(f"{path}: parameters: first_year {first} is after last_year {last}")
 
 
 def resolve_study_path(id_or_path: str | Path) -> Path:

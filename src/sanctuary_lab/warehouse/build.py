@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,8 +31,10 @@ import pandas as pd
 
 from sanctuary_lab import __version__
 from sanctuary_lab.errors import InputError
+from sanctuary_lab.guards import check_output_file, check_warehouse_file
 from sanctuary_lab.sources import all_adapters
 from sanctuary_lab.sources.base import SourceData
+from sanctuary_lab.sources.checks import validate_sources
 
 Progress = Callable[[str], None]
 
@@ -83,6 +86,9 @@ def load_sources(raw_dir: Path, progress: Progress | None = None) -> list[Source
         if progress:
             progress(f"source {adapter.name}")
         out.append(adapter.load(raw_dir))
+    # cross-source checks: duplicated keys (error), unknown county FIPS, counts above
+    # population, impossible rates (rejected rows)
+    validate_sources(out)
     return out
 
 
@@ -161,6 +167,50 @@ def write_duckdb(tables: dict[str, pd.DataFrame], path: Path) -> None:
         con.close()
 
 
+def _temp_prefix(out: Path) -> str:
+    """Temp files are ``.<name>.<pid>.<random>.tmp`` (plus DuckDB's ``.wal``) beside ``out``."""
+    return f".{out.name}.{os.getpid()}."
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # our own leftovers from an earlier build in this process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp_files(out: Path) -> list[Path]:
+    """Delete temp warehouse files a killed build left beside ``out``; return what was removed.
+
+    Only files named by this module's own pattern (``.<out name>.<pid>.<random>.tmp`` and its
+    ``.wal``) whose writing process no longer runs are removed; nothing else is touched.
+    """
+    out = Path(out)
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(\d+)\.[A-Za-z0-9_]{{6,}}\.tmp(\.wal)?$")
+    removed: list[Path] = []
+    try:
+        entries = list(out.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = pattern.match(entry.name)
+        if not m or not entry.is_file() or entry.is_symlink():
+            continue
+        if _pid_alive(int(m.group(1))):
+            continue  # another build is writing it right now
+        try:
+            entry.unlink()
+            removed.append(entry)
+        except OSError:
+            pass
+    return removed
+
+
 def build(raw_dir: Path, out: Path, progress: Progress | None = None) -> BuildSummary:
     """Build the warehouse at ``out`` from ``raw_dir`` atomically.
 
@@ -169,10 +219,14 @@ def build(raw_dir: Path, out: Path, progress: Progress | None = None) -> BuildSu
     InputError
         A raw file is missing or malformed; ``out`` is left as it was.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = check_output_file(out, "warehouse --out")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(out.parent, f"cannot create folder: {exc.strerror or exc}") from None
+    remove_stale_temp_files(out)
     tables = assemble(Path(raw_dir), progress)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(out), suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # DuckDB wants to create the file itself
@@ -193,12 +247,40 @@ def build(raw_dir: Path, out: Path, progress: Progress | None = None) -> BuildSu
     )
 
 
+#: tables every warehouse has (the schema check made when one is opened)
+REQUIRED_TABLES = ("build_info",)
+
+
 def connect(path: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open an existing warehouse; a missing file is an InputError telling how to build one."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "warehouse not found; run `sanctuary-lab build` first")
-    return duckdb.connect(str(path), read_only=read_only)
+    """Open an existing warehouse, checking it up front.
+
+    A missing, empty, truncated or non-DuckDB file, or one without the warehouse's
+    :data:`REQUIRED_TABLES`, is an InputError naming the file (one line, exit code 2).
+    """
+    path = check_warehouse_file(Path(path))
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        msg = str(exc).splitlines()[0]
+        raise InputError(path, f"cannot open as a DuckDB warehouse: {msg}") from None
+    try:
+        names = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+    except duckdb.Error as exc:
+        con.close()
+        raise InputError(
+            path, f"cannot read the warehouse schema: {str(exc).splitlines()[0]}"
+        ) from None
+    missing = [t for t in REQUIRED_TABLES if t not in names]
+    if missing:
+        con.close()
+        raise InputError(
+            path,
+            f"not a sanctuary-lab warehouse (no table {missing[0]!r}); rebuild it with "
+            "`sanctuary-lab build`",
+        )
+    return con
 
 
 def read_table(path: Path, table: str) -> pd.DataFrame:

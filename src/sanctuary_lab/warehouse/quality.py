@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from sanctuary_lab.errors import InputError
 from sanctuary_lab.warehouse.build import connect, table_modules
 
 
@@ -93,7 +94,15 @@ def quality(path: Path) -> dict[str, Any]:
         checks = []
         for mod in table_modules():
             for label, sql in getattr(mod, "QUALITY_CHECKS", []):
-                num, den = _one(con, sql)
+                try:
+                    num, den = _one(con, sql)
+                except duckdb.CatalogException as exc:
+                    msg = str(exc).splitlines()[0]
+                    raise InputError(
+                        path,
+                        f"warehouse lacks what quality check {label!r} reads ({msg}); rebuild it "
+                        "with `sanctuary-lab build`",
+                    ) from None
                 share = (num / den) if den else None
                 checks.append(
                     {
