@@ -142,6 +142,7 @@ def test_unemployment_panel_287g(con: duckdb.DuckDBPyConnection) -> None:
     assert cohort == {"01001": 0, "01005": 2009, "01007": 2016, "01009": 0, "01013": 0}
     assert f.meta["dropped"] == {
         "counties_treated_at_or_before_first_year": 1,
+        "counties_in_cohorts_under_1": 0,
         "counties_missing_a_year": 1,
     }
     t = df.loc[df["fips"] == "01005"].set_index("year")["treated"]
@@ -155,6 +156,17 @@ def test_unemployment_panel_287g(con: duckdb.DuckDBPyConnection) -> None:
     assert (df.loc[df["fips"] == "01005", "treated_x_nonmetro"] == 0).all()  # metro, treated
     v = df.loc[(df["fips"] == "01005") & (df["year"] == 2010), "unemployment_rate"].item()
     assert v == pytest.approx(4 + 2 + 2010 / 1e3)
+
+
+def test_small_287g_cohorts_are_dropped_and_recorded(con: duckdb.DuckDBPyConnection) -> None:
+    # the 2009 and 2016 cohorts hold one county each: min_cohort_size = 2 drops both
+    f = county_unemployment_panel(con, min_cohort_size=2)
+    assert sorted(f.data["fips"].unique()) == ["01001", "01009", "01013"]
+    assert (f.data["cohort"] == 0).all()
+    assert f.meta["dropped"]["counties_in_cohorts_under_2"] == 2
+    assert f.meta["small_cohorts_dropped"] == [2009, 2016]
+    with pytest.raises(SpecError, match="min_cohort_size"):
+        county_unemployment_panel(con, min_cohort_size=0)
 
 
 def test_unemployment_panel_refuses_acs_years(con: duckdb.DuckDBPyConnection) -> None:

@@ -134,6 +134,7 @@ def _treatment(
     adoption_year: int,
     min_detainers: int,
     decline_threshold: float,
+    min_cohort_size: int = 1,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Counties in the design (``fips, cohort``; 0 = not treated by ``last_year``) and metadata."""
     _check_params(
@@ -150,15 +151,32 @@ def _treatment(
         early = df.loc[(df["cohort"] > 0) & (df["cohort"] <= first_year)]
         df = df.loc[~df["fips"].isin(early["fips"])].copy()
         df.loc[df["cohort"] > last_year, "cohort"] = 0
+        if (
+            isinstance(min_cohort_size, bool)
+            or not isinstance(min_cohort_size, int)
+            or min_cohort_size < 1
+        ):
+            raise SpecError(
+                f"parameter 'min_cohort_size' must be an integer >= 1, got {min_cohort_size!r}"
+            )
+        sizes = df.loc[df["cohort"] > 0, "cohort"].value_counts()
+        small = sorted(int(g) for g in sizes.index[sizes < min_cohort_size])
+        n_small = int(df["cohort"].isin(small).sum())
+        df = df.loc[~df["cohort"].isin(small)].copy()
         meta = {
-            "treatment": "287(g) agreement signed (first year covered)",
+            "treatment": "287(g) agreement signed (signing year)",
             "rule": (
-                f"cohort = county_year_287g.{COHORT_287G_COLUMN} (first year any 287(g) agreement "
-                f"covers the county), absorbing ('ever signed'); cohorts after {last_year} count "
-                f"as untreated; counties first covered in or before {first_year} (no pre-period) "
-                "are dropped"
+                f"cohort = county_year_287g.{COHORT_287G_COLUMN} (the signing year of the first "
+                f"287(g) agreement covering the county), absorbing ('ever signed'); cohorts after "
+                f"{last_year} count as untreated; counties first covered in or before {first_year} "
+                f"(no pre-period) are dropped; cohorts of fewer than {min_cohort_size} counties are "
+                "dropped (their cohort-specific pre-tests are not estimable)"
             ),
-            "dropped": {"counties_treated_at_or_before_first_year": int(len(early))},
+            "dropped": {
+                "counties_treated_at_or_before_first_year": int(len(early)),
+                f"counties_in_cohorts_under_{min_cohort_size}": n_small,
+            },
+            "small_cohorts_dropped": small,
         }
         return df, meta
     if treatment == "detainer_declines":
@@ -252,6 +270,7 @@ def county_unemployment_panel(
     adoption_year: int = 2014,
     min_detainers: int = 10,
     decline_threshold: float = 0.0,
+    min_cohort_size: int = 1,
 ) -> Frame:
     """County-year BLS LAUS unemployment rate (annual average, %), balanced, with treatment timing.
 
@@ -280,6 +299,7 @@ def county_unemployment_panel(
         adoption_year=adoption_year,
         min_detainers=min_detainers,
         decline_threshold=decline_threshold,
+        min_cohort_size=min_cohort_size,
     )
     df = une.merge(units, on="fips", how="inner")
     meta["dropped"]["counties_missing_a_year"] = n_unbalanced
@@ -301,6 +321,7 @@ def county_population_panel(
     adoption_year: int = 2014,
     min_detainers: int = 10,
     decline_threshold: float = 0.0,
+    min_cohort_size: int = 1,
 ) -> Frame:
     """County-year population growth and net international migration (Census popest V2019).
 
@@ -338,6 +359,7 @@ def county_population_panel(
         adoption_year=adoption_year,
         min_detainers=min_detainers,
         decline_threshold=decline_threshold,
+        min_cohort_size=min_cohort_size,
     )
     df = pop.merge(units, on="fips", how="inner")
     meta["dropped"]["counties_missing_a_year"] = n_unbalanced
