@@ -1,4 +1,7 @@
-"""Headless Chromium opens the report from disk: charts render, no console errors, phone layout.
+"""Headless Chromium opens the report from disk at 1,400 and 390 px: every chart has marks and
+axis titles with units, every claim card shows its verdict, finding sentence and comparability
+strip without sideways scrolling, the search box filters the claims, the explorer finds
+"Maricopa County, AZ" and draws its series, no request leaves file://, no console errors.
 
 Needs Debian's ``/usr/bin/chromium`` and ``/usr/bin/chromedriver`` (``make browser-deps`` or
 ``bash scripts/install_browser.sh``). Without them these tests fail, unless
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -23,16 +27,40 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "report"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-PHONE = (375, 812)
-DESKTOP = (1280, 900)
+WIDTHS = {"desktop": 1400, "phone": 390}
+HEIGHT = 900
+#: an axis title states its unit: "(...)" or a percent sign
+UNIT_RE = re.compile(r"\(.+\)|%")
 
 _CHART_STATE_JS = """
 return Array.from(document.querySelectorAll('.vega-chart')).map(function (el) {
   var marks = el.querySelectorAll('svg g[class*="mark-"] path, svg g[class*="mark-"] line, '
     + 'svg g[class*="mark-"] rect, svg g[class*="mark-"] text').length;
-  var canvas = el.querySelector('canvas');
-  return {id: el.id, state: el.getAttribute('data-rendered'), marks: marks,
-          svg: !!el.querySelector('svg'), canvas: !!canvas};
+  var texts = function (sel) {
+    return Array.from(el.querySelectorAll(sel)).map(function (t) { return t.textContent; })
+      .filter(function (t) { return t.trim().length > 0; });
+  };
+  return {id: el.id, kind: el.getAttribute('data-kind'), state: el.getAttribute('data-rendered'),
+          marks: marks, svg: !!el.querySelector('svg'),
+          axisTitles: texts('g.role-axis-title text'),
+          legendTitles: texts('g.role-legend-title text')};
+});
+"""
+
+_CARDS_JS = """
+return Array.from(document.querySelectorAll('.claim-card')).filter(function (c) {
+  return !c.hidden;
+}).map(function (c) {
+  var finding = c.querySelector('.finding');
+  var badge = c.querySelector('.badge');
+  var strip = c.querySelector('.strip');
+  var r = c.getBoundingClientRect();
+  return {id: c.id, badge: badge ? badge.textContent.trim() : '',
+          badgeVisible: !!badge && badge.getBoundingClientRect().width > 0,
+          finding: finding ? finding.textContent.trim() : '',
+          strip: strip ? strip.textContent.trim() : '',
+          stripVisible: !!strip && strip.getBoundingClientRect().height > 0,
+          overflow: c.scrollWidth - c.clientWidth, right: r.right};
 });
 """
 
@@ -80,12 +108,12 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         drv.quit()
 
 
-def _wait_for_charts(drv, timeout: float = 90.0) -> list[dict]:
+def _wait_for_charts(drv, timeout: float = 90.0, at_least: int = 0) -> list[dict]:
     deadline = time.monotonic() + timeout
     states: list[dict] = []
     while time.monotonic() < deadline:
         states = drv.execute_script(_CHART_STATE_JS)
-        if all(s["state"] in ("ok", "error") for s in states):
+        if len(states) >= at_least and all(s["state"] in ("ok", "error") for s in states):
             return states
         time.sleep(0.25)
     return states
@@ -101,39 +129,97 @@ def _requested_urls(drv) -> list[str]:
     return urls
 
 
-def _check_page(drv, page: Path, name: str) -> list[dict]:
-    """Load ``page`` at desktop size, assert charts rendered without console errors; screenshot."""
-    drv.set_window_size(*DESKTOP)
+def _assert_charts(states: list[dict], where: str) -> None:
+    not_ok = [s for s in states if s["state"] != "ok" or not s["svg"] or s["marks"] == 0]
+    assert not not_ok, f"{where}: charts without rendered marks {not_ok}"
+    for s in states:
+        if s["kind"] == "map":
+            assert s["legendTitles"], f"{where}: map {s['id']} has no legend title"
+            continue
+        assert s["axisTitles"], f"{where}: chart {s['id']} has no axis titles"
+        assert any(UNIT_RE.search(t) for t in s["axisTitles"]), (
+            f"{where}: chart {s['id']} has no axis title with a unit: {s['axisTitles']}"
+        )
+
+
+def _check_page(drv, page: Path, name: str, width: str) -> list[dict]:
+    """Load ``page`` at ``width``: charts rendered with units, no console errors, no remote
+    requests, no sideways scrolling; screenshot."""
+    drv.set_window_size(WIDTHS[width], HEIGHT)
     drv.get_log("performance")  # drop the events of earlier pages
+    drv.get_log("browser")
     drv.get(page.resolve().as_uri())
     states = _wait_for_charts(drv)
     logs = drv.get_log("browser")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    drv.save_screenshot(str(ARTIFACTS / f"{name}-desktop.png"))
+    drv.save_screenshot(str(ARTIFACTS / f"{name}-{width}.png"))
     requests = _requested_urls(drv)
     remote = [u for u in requests if not u.startswith(("file://", "data:", "blob:", "about:"))]
     assert not remote, f"{page.name}: requests outside the report folder {remote}"
     assert any(u.endswith("assets/vega.js") for u in requests), requests
     severe = [e for e in logs if e.get("level") == "SEVERE"]
     assert not severe, f"{page.name}: console errors {severe}"
-    not_ok = [s for s in states if s["state"] != "ok" or not s["svg"] or s["marks"] == 0]
-    assert not not_ok, f"{page.name}: charts without rendered marks {not_ok}"
-    return states
-
-
-def _check_phone(drv, page: Path, name: str) -> None:
-    """At 375 px wide the page does not scroll sideways and body text stays readable."""
-    drv.set_window_size(*PHONE)
-    drv.get(page.resolve().as_uri())
-    _wait_for_charts(drv)
+    _assert_charts(states, f"{page.name} at {width}")
     inner = drv.execute_script("return window.innerWidth")
     scroll = drv.execute_script("return document.documentElement.scrollWidth")
+    assert scroll <= inner, f"{page.name}: page is {scroll}px wide in a {inner}px viewport"
     font = drv.execute_script(
         "return parseFloat(getComputedStyle(document.querySelector('main p, main td')).fontSize)"
     )
-    drv.save_screenshot(str(ARTIFACTS / f"{name}-phone.png"))
-    assert scroll <= inner, f"{page.name}: page is {scroll}px wide in a {inner}px viewport"
-    assert font >= 12, f"{page.name}: body text is {font}px on a phone"
+    assert font >= 12, f"{page.name}: body text is {font}px"
+    return states
+
+
+def _check_cards(drv, expected: int, where: str) -> None:
+    cards = drv.execute_script(_CARDS_JS)
+    assert len(cards) == expected, where
+    inner = drv.execute_script("return window.innerWidth")
+    for c in cards:
+        assert c["badge"] and c["badgeVisible"], f"{where}: {c['id']} shows no verdict"
+        assert len(c["finding"]) > len("Finding: "), f"{where}: {c['id']} has no finding"
+        assert c["strip"] and c["stripVisible"], f"{where}: {c['id']} has no comparability strip"
+        assert c["overflow"] <= 0, f"{where}: {c['id']} scrolls sideways by {c['overflow']}px"
+        assert c["right"] <= inner + 0.5, f"{where}: {c['id']} runs past the viewport"
+
+
+def _type(drv, element_id: str, text: str) -> None:
+    drv.execute_script(
+        "var el = document.getElementById(arguments[0]); el.value = arguments[1];"
+        "el.dispatchEvent(new Event('input', {bubbles: true}));",
+        element_id,
+        text,
+    )
+
+
+def _check_search(drv, data) -> None:
+    total = len(data.checks)
+    who = "B. Official"
+    _type(drv, "claim-search", who)
+    shown = drv.execute_script(_CARDS_JS)
+    want = sum(1 for c in data.checks if who in c.who)
+    assert 0 < want < total and len(shown) == want
+    _type(drv, "claim-search", "no claim says this xyzzy")
+    assert drv.execute_script(_CARDS_JS) == []
+    assert drv.execute_script("return document.getElementById('no-claims').hidden") is False
+    _type(drv, "claim-search", "")
+    assert len(drv.execute_script(_CARDS_JS)) == total
+
+
+def _check_explorer(drv, site: Path, width: str, label: str = "Maricopa County, AZ") -> None:
+    drv.set_window_size(WIDTHS[width], HEIGHT)
+    drv.get_log("browser")
+    drv.get((site / "explorer.html").resolve().as_uri())
+    _type(drv, "place-search", label)
+    states = _wait_for_charts(drv, at_least=1)
+    title = drv.execute_script("return document.getElementById('place-title').textContent")
+    assert title == label
+    assert states, "the explorer drew no series"
+    _assert_charts(states, f"explorer at {width}")
+    severe = [e for e in drv.get_log("browser") if e.get("level") == "SEVERE"]
+    assert not severe, severe
+    scroll = drv.execute_script("return document.documentElement.scrollWidth")
+    assert scroll <= drv.execute_script("return window.innerWidth")
+    drv.save_screenshot(str(ARTIFACTS / f"explorer-maricopa-{width}.png"))
 
 
 def _pages(site: Path) -> list[Path]:
@@ -141,8 +227,12 @@ def _pages(site: Path) -> list[Path]:
         site / "index.html",
         site / "maps.html",
         site / "data.html",
+        site / "methods.html",
+        site / "sources.html",
+        site / "explorer.html",
         site / "studies.html",
         *sorted((site / "studies").glob("*.html")),
+        *sorted((site / "claims").glob("*.html")),
     ]
 
 
@@ -150,27 +240,25 @@ def test_synthetic_report_renders_in_chromium(driver, tmp_path: Path, raw_dir: P
     from sanctuary_lab.report.site import write_site
 
     data = report_data(raw_dir)
-    summary = write_site(data, tmp_path / "site", figures=False)
-    total_charts = 0
-    for page in _pages(tmp_path / "site"):
-        states = _check_page(driver, page, f"synthetic-{page.stem}")
-        total_charts += len(states)
-    assert total_charts == len(summary.charts)
-    driver.get((tmp_path / "site" / "index.html").resolve().as_uri())
-    rows = driver.execute_script(
-        "return document.querySelectorAll('table.claims tr.claim-row').length"
-    )
-    assert rows == len(data.checks)
-    for page in (
-        tmp_path / "site" / "index.html",
-        tmp_path / "site" / "maps.html",
-        tmp_path / "site" / "studies" / "synthetic_did.html",
-    ):
-        _check_phone(driver, page, f"synthetic-{page.stem}")
+    site = tmp_path / "site"
+    summary = write_site(data, site, figures=False)
+    for width in WIDTHS:
+        total_charts = 0
+        for page in _pages(site):
+            states = _check_page(driver, page, f"synthetic-{page.parent.name}-{page.stem}", width)
+            total_charts += len(states)
+            if page.name == "index.html" and page.parent == site:
+                _check_cards(driver, len(data.checks), f"index at {width}")
+                _check_search(driver, data)
+            if page.parent.name == "claims":
+                _check_cards(driver, 1, f"{page.name} at {width}")
+        assert total_charts == len(summary.charts)
+        _check_explorer(driver, site, width)
 
 
 def test_real_report_renders_in_chromium(driver, warehouse: Path, tmp_path: Path) -> None:
-    """The report for the real warehouse: every chart renders, one claims row per registered claim."""
+    """The report for the real warehouse: every chart renders with units, one card per claim,
+    the explorer finds Maricopa County, AZ."""
     from rich.console import Console
 
     from sanctuary_lab.report.commands import collect
@@ -182,13 +270,14 @@ def test_real_report_renders_in_chromium(driver, warehouse: Path, tmp_path: Path
     summary = write_site(data, site, figures=False)
     total_charts = 0
     for page in _pages(site):
-        total_charts += len(_check_page(driver, page, f"real-{page.stem}"))
+        total_charts += len(
+            _check_page(driver, page, f"real-{page.parent.name}-{page.stem}", "desktop")
+        )
     assert total_charts == len(summary.charts)
-    driver.get((site / "index.html").resolve().as_uri())
-    rows = driver.execute_script(
-        "return document.querySelectorAll('table.claims tr.claim-row').length"
-    )
-    assert rows == len(load_registry())
-    first_study = sorted((site / "studies").glob("*.html"))[0]
-    for page in (site / "index.html", site / "maps.html", site / "data.html", first_study):
-        _check_phone(driver, page, f"real-{page.stem}")
+    n_claims = len(load_registry())
+    for width in WIDTHS:
+        _check_page(driver, site / "index.html", "real-index", width)
+        _check_cards(driver, n_claims, f"real index at {width}")
+        _check_explorer(driver, site, width)
+    for page in (site / "maps.html", sorted((site / "studies").glob("*.html"))[0]):
+        _check_page(driver, page, f"real-{page.stem}", "phone")

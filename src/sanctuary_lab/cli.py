@@ -11,8 +11,11 @@ import sys
 
 import typer
 
+from sanctuary_lab import cli_help
 from sanctuary_lab.errors import SanctuaryLabError
 from sanctuary_lab.warehouse import commands as warehouse_commands
+
+cli_help.install()
 
 app = typer.Typer(
     name="sanctuary-lab",

@@ -65,6 +65,7 @@ class MultiverseResult:
             "study_id": self.study_id,
             "n_specs": int(len(self.table)),
             "n_skipped": int((self.table["skipped"] != "").sum()),
+            **_skip_counts(self.table),
             **self.stats,
             "n_perm": int(len(self.permutations)),
             "perm_p_median": np.nan,
@@ -102,6 +103,16 @@ class MultiverseResult:
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), default=_default, **kwargs)
+
+
+def _skip_counts(table: pd.DataFrame) -> dict[str, int]:
+    """Specs left out by design (study exclusions, estimator rules) vs attempted and failed."""
+    if "skip_kind" not in table.columns:
+        return {}
+    from sanctuary_lab.multiverse.engine import EXCLUDED, FAILED
+
+    kind = table["skip_kind"].astype(str)
+    return {"n_excluded": int((kind == EXCLUDED).sum()), "n_failed": int((kind == FAILED).sum())}
 
 
 def _default(obj: Any) -> Any:

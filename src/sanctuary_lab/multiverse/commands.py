@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import typer
 
@@ -26,10 +26,12 @@ def multiverse_command(
 ) -> None:
     """Run every specification declared in the multiverse section of a study file."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.text import Text
 
+    from sanctuary_lab.cli_progress import progress as cli_progress
     from sanctuary_lab.config import resolve_warehouse
     from sanctuary_lab.errors import SpecError
+    from sanctuary_lab.formatting import fmt_count, fmt_number, fmt_p, fmt_share
     from sanctuary_lab.multiverse.api import run_multiverse
 
     if n_perm is not None and n_perm < 0:
@@ -40,19 +42,10 @@ def multiverse_command(
         check_output_file(out, "multiverse --out")  # before the run, not after it
     wh = resolve_warehouse(warehouse)
     err = Console(stderr=True)
-    columns = (
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=json_out) as bar:
-        tasks: dict[str, Any] = {}
+    with cli_progress(err, transient=json_out) as callback:
 
         def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done)
+            callback(f"multiverse: {stage}", done, total)
 
         result = run_multiverse(study, wh, backend=backend, progress=progress, n_perm=n_perm)
     if out is not None:
@@ -63,22 +56,41 @@ def multiverse_command(
         return
     s = result.summary()
     con = Console()
-    con.print(
-        f"[bold]{s['study_id']}[/bold]: {s['n_specs']} specifications, {s['n_skipped']} skipped"
-    )
-    for key in (
-        "median_estimate",
-        "share_positive",
-        "share_same_sign",
-        "share_significant",
-        "share_significant_same_sign",
-        "n_perm",
-        "perm_p_median",
-        "perm_p_share_significant_same_sign",
-        "median_t",
-        "perm_p_median_t",
-    ):
-        v = s[key]
-        con.print(f"  {key:<36} {v:.4g}" if isinstance(v, float) else f"  {key:<36} {v}")
+    head = f"{s['study_id']}: {fmt_count(s['n_specs'])} specifications"
+    if "n_excluded" in s:
+        head += (
+            f", {fmt_count(s['n_excluded'])} excluded by design, {fmt_count(s['n_failed'])} failed"
+        )
+    else:
+        head += f", {fmt_count(s['n_skipped'])} not estimated"
+    con.print(Text(head, style="bold"))
+    rows = [
+        ("specifications estimated", fmt_count(s.get("n_estimated"))),
+        ("median estimate", fmt_number(s["median_estimate"])),
+        ("share positive", fmt_share(s["share_positive"])),
+        ("share with the median's sign", fmt_share(s["share_same_sign"])),
+        ("share significant (5%)", fmt_share(s["share_significant"])),
+        ("share significant, same sign", fmt_share(s["share_significant_same_sign"])),
+        ("median t statistic", fmt_number(s["median_t"])),
+    ]
+    if s["n_perm"]:
+        rows += [
+            ("permutations", fmt_count(s["n_perm"])),
+            ("permutation p, median estimate", fmt_p(s["perm_p_median"])),
+            ("permutation p, share significant", fmt_p(s["perm_p_share_significant_same_sign"])),
+            ("permutation p, median t", fmt_p(s["perm_p_median_t"])),
+        ]
+    else:
+        rows.append(("permutation test", "not run (--n-perm 0)"))
+    for key, value in rows:
+        con.print(Text(f"  {key:<34} {value}"))
+    if "outcome" in result.table.columns and result.table["outcome"].nunique() > 1:
+        con.print(
+            Text(
+                "  The curve mixes outcomes with different units; the median is across all of "
+                "them (see --out or the report for one curve per outcome).",
+                style="dim",
+            )
+        )
     if out is not None:
-        con.print(f"spec table written to {out}")
+        con.print(Text(f"spec table written to {out}"))

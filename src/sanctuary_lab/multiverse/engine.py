@@ -36,7 +36,11 @@ RESULT_COLUMNS = (
     "n_obs",
     "n_clusters",
     "skipped",
+    "skip_kind",
 )
+#: ``skip_kind`` values: a spec the study file or the estimator rules out (never meant to run)
+#: vs one that was attempted and could not be estimated.
+EXCLUDED, FAILED = "excluded by design", "failed"
 Progress = Callable[[int, int], None]
 
 
@@ -109,7 +113,10 @@ def _kernel_ok(options: dict[str, Any]) -> bool:
 def _row(spec_id: int, **kw: Any) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS, np.nan)
     row["skipped"] = ""
+    row["skip_kind"] = ""
     row.update(kw)
+    if row["skipped"] and not row["skip_kind"]:
+        row["skip_kind"] = FAILED
     row["spec_id"] = spec_id
     return row
 
@@ -332,7 +339,7 @@ class Planner:
                 if reason is None and spec.label("fixed_effects") not in tmpl.fixed_effects:
                     reason = f"{est} does not use fixed effects {spec.label('fixed_effects')!r}"
             if reason is not None:
-                skipped.append(_row(spec.spec_id, skipped=reason))
+                skipped.append(_row(spec.spec_id, skipped=reason, skip_kind=EXCLUDED))
                 continue
             mask = self._sample_mask(spec)
             if est != LINEAR:
@@ -484,7 +491,7 @@ def run_curve(
         skipped, linear, designs = planner.plan(chunk)
         if linear_only:
             skipped += [
-                _row(i, skipped="not linear (left out of the permutation)")
+                _row(i, skipped="not linear (left out of the permutation)", skip_kind=EXCLUDED)
                 for t in designs
                 for i in ([t.spec_id] if isinstance(t, DesignTask) else [s[0] for s in t.specs])
             ]

@@ -93,9 +93,10 @@ def report_command(
         typer.Option(
             "--perms",
             min=0,
-            help="Permutations for the specification curves' joint test (0: curves only)",
+            help="Treatment permutations for the specification curves' joint test "
+            "(0: curves only; the report then says the test was not run)",
         ),
-    ] = 0,
+    ] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON")] = False,
     force: Annotated[
         bool,
@@ -121,6 +122,7 @@ def report_command(
         raise InputError(raw_dir, "raw-data folder not found; pass --raw-dir pointing at it")
     console = Console(stderr=True)
     data = collect(path, raw_dir, console, n_perm=perms)
+    data.n_perm = perms
     with console.status("writing report") as status:
         summary = write_site(
             data,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sanctuary_lab.report import maps
 from sanctuary_lab.report.site import MapLayer, ReportData
+from sanctuary_lab.report.sources import read_sources
 
 #: progress(message, done, total), the studies package's callback shape.
 Progress = Callable[[str, int, int], None]
@@ -53,7 +54,22 @@ def table_year_counts(con: Any, tables: dict[str, list[str]]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _crime_map(con: Any, cols: list[str]) -> tuple[MapLayer | None, MapLayer | None]:
+#: Urban Institute crime-rate quality code of the least reliable reports (under 50% of the
+#: population covered); such counties are drawn flagged and left out of the class breaks.
+FLAGGED_QUALITY = 3
+
+
+def county_names(con: Any, tables: dict[str, list[str]]) -> pd.DataFrame | None:
+    """``fips, county, state`` for every county in the warehouse (map tooltips, explorer)."""
+    cols = tables.get("counties", [])
+    if not {"fips", "name", "state"} <= set(cols):
+        return None
+    return con.execute("SELECT fips, name AS county, state FROM counties").df()
+
+
+def _crime_map(
+    con: Any, cols: list[str], names: pd.DataFrame | None = None
+) -> tuple[MapLayer | None, MapLayer | None]:
     """Violent crime rate in the best-covered UCR year, and years of crime data per county."""
     rate = next((c for c in ("violent_rate_10k", "violent_rate_100k") if c in cols), None)
     if rate is None:
@@ -68,25 +84,38 @@ def _crime_map(con: Any, cols: list[str]) -> tuple[MapLayer | None, MapLayer | N
     if years.empty or int(years["n"].iloc[0]) == 0:
         return None, None
     year = int(years["year"].iloc[0])
+    qual = "quality" if "quality" in cols else "NULL"
     rates = con.execute(
-        f"SELECT fips, {rate} AS rate FROM county_crime {where} {'AND' if where else 'WHERE'} "
-        f"year = {year} AND {ok}"
+        f"SELECT fips, {rate} AS rate, {qual} AS quality FROM county_crime {where} "
+        f"{'AND' if where else 'WHERE'} year = {year} AND {ok}"
     ).df()
-    rates["rate_class"], labels = maps.quantile_classes(rates["rate"])
+    rates["flagged"] = pd.to_numeric(rates["quality"], errors="coerce").eq(FLAGGED_QUALITY)
+    clean = rates.loc[~rates["flagged"]]
+    classes, labels = maps.quantile_classes(clean["rate"])
+    rates["rate_class"] = classes.reindex(rates.index)
+    rates["value"] = rates["rate"]
+    n_flag = int(rates["flagged"].sum())
+    flag_label = f"flagged by the source (under 50% coverage): {n_flag:,}, not classed"
     crime = MapLayer(
         "crime",
         f"Violent crime rate, {year}",
         f"Violent Part I offences per {per} residents in {year} (the year with the most counties "
-        f"reporting), {len(rates):,} counties, in seven equal-count classes. Grey: no usable "
-        "report that year.",
+        f"reporting). Class breaks: seven quantile (equal-count) classes of the {len(clean):,} "
+        f"counties with an unflagged report; the top class is open-ended so that a few very "
+        f"small counties do not set its range. {n_flag:,} counties whose report covers under half "
+        "of their population (source quality flag 3) are drawn pale with an outline and left out "
+        "of the breaks. Grey: no usable report that year.",
         maps.choropleth(
             rates,
             field="rate_class",
-            title=f"Violent crime per {per} residents, {year}",
-            legend_title=f"per {per}",
+            title=f"Violent crimes per {per} residents, {year} (quantile classes)",
+            legend_title=f"Violent crimes per {per} residents",
             kind="ordinal",
             domain=labels,
             colors=maps.YLORRD7[: len(labels)] if len(labels) == 7 else None,
+            names=names,
+            value_title=f"Rate per {per}",
+            flagged_label=flag_label if n_flag else "",
         ),
     )
     all_years = sorted(int(y) for y in years["year"])
@@ -110,13 +139,62 @@ def _crime_map(con: Any, cols: list[str]) -> tuple[MapLayer | None, MapLayer | N
             counts,
             field="coverage",
             title="Years with a usable county crime rate",
-            legend_title="Coverage",
+            legend_title="Years with a usable rate",
             kind="ordinal",
             domain=domain,
             colors=colors,
+            names=names,
         ),
     )
     return crime, coverage
+
+
+def _wong_map(con: Any, names: pd.DataFrame | None) -> MapLayer | None:
+    """The sanctuary classification the Wong comparison uses, from the study's own frame."""
+    from sanctuary_lab.errors import SanctuaryLabError
+    from sanctuary_lab.studies.data import DataUnavailable
+
+    try:
+        from sanctuary_lab.studies.api import load_study
+        from sanctuary_lab.studies.data import FRAMES
+
+        study = load_study("wong2017_cross_section")
+        if not study.frame or study.frame not in FRAMES:
+            return None
+        frame = FRAMES[study.frame](con, **dict(study.parameters))
+    except (SanctuaryLabError, DataUnavailable, KeyError, ImportError):
+        return None
+    df = frame.data
+    if "fips" not in df.columns or "sanctuary" not in df.columns:
+        return None
+    df = df.loc[:, [c for c in ("fips", "sanctuary", "share_declined") if c in df.columns]].copy()
+    labels = ["sanctuary (declined detainers)", "comparison county"]
+    df["status"] = df["sanctuary"].map({1: labels[0], 0: labels[1]})
+    if "share_declined" in df.columns:
+        df["value"] = (100 * pd.to_numeric(df["share_declined"], errors="coerce")).round(2)
+    n_t, n_c = int((df["sanctuary"] == 1).sum()), int((df["sanctuary"] == 0).sum())
+    from sanctuary_lab.report.labels import words
+
+    rule = words(str((study.treatment or {}).get("rule", "") or ""))
+    return MapLayer(
+        "wong-treatment",
+        "Sanctuary classification used for the Wong comparison",
+        f"Counties in the sample of the Wong (2017) comparison: {n_t:,} classed sanctuary and "
+        f"{n_c:,} comparison counties. Rule: {rule}. Parameters: "
+        + ", ".join(f"{words(k)} = {words(str(v))}" for k, v in study.parameters.items())
+        + ". Grey: outside the sample (no matched jail, too few detainers, or incomplete data).",
+        maps.choropleth(
+            df,
+            field="status",
+            title="Sanctuary classification of the Wong comparison",
+            legend_title="Classification",
+            kind="nominal",
+            domain=labels,
+            colors=["#6a3d9a", "#fdbf6f"],
+            names=names,
+            value_title="Share of detainers declined (%)",
+        ),
+    )
 
 
 #: Display split of the 287(g) map: agreements in force before this year vs from it on.
@@ -144,7 +222,7 @@ def _decline_classes(share: pd.Series) -> tuple[pd.Series, list[str]]:
     return share.map(one), labels
 
 
-def _detainer_map(con: Any, cols: list[str]) -> MapLayer | None:
+def _detainer_map(con: Any, cols: list[str], names: pd.DataFrame | None = None) -> MapLayer | None:
     if "fips" not in cols or "share_declined" not in cols:
         return None
     df = con.execute(
@@ -154,6 +232,7 @@ def _detainer_map(con: Any, cols: list[str]) -> MapLayer | None:
     if df.empty:
         return None
     df["decline_class"], labels = _decline_classes(df["share"])
+    df["value"] = (100 * df["share"]).round(2)
     n_zero = int((df["share"] == 0).sum())
     return MapLayer(
         "detainer-declines",
@@ -165,15 +244,17 @@ def _detainer_map(con: Any, cols: list[str]) -> MapLayer | None:
             df,
             field="decline_class",
             title="Share of detainers declined by local agencies",
-            legend_title="share declined",
+            legend_title="Share of detainers declined",
             kind="ordinal",
             domain=labels,
             colors=["#fcfbfd", "#cbc9e2", "#9e9ac8", "#54278f"],
+            names=names,
+            value_title="Declined (%)",
         ),
     )
 
 
-def _exposure_map(con: Any, cols: list[str]) -> MapLayer | None:
+def _exposure_map(con: Any, cols: list[str], names: pd.DataFrame | None = None) -> MapLayer | None:
     if not {"fips", "year", "any_287g"} <= set(cols):
         return None
     df = con.execute(
@@ -203,18 +284,22 @@ def _exposure_map(con: Any, cols: list[str]) -> MapLayer | None:
             df,
             field="exposure",
             title=f"287(g) agreements in force, {y0}–{y1}",
-            legend_title="287(g)",
+            legend_title="287(g) agreement in force",
             kind="nominal",
             domain=labels,
             colors=["#3f007d", "#807dba", "#e08214", "#efedf5"],
+            names=names,
         ),
     )
 
 
-def _treatment_maps(con: Any, tables: dict[str, list[str]]) -> list[MapLayer]:
+def _treatment_maps(
+    con: Any, tables: dict[str, list[str]], names: pd.DataFrame | None = None
+) -> list[MapLayer]:
     out = [
-        _detainer_map(con, tables.get("county_detainer_declines", [])),
-        _exposure_map(con, tables.get("county_year_287g", [])),
+        _wong_map(con, names),
+        _detainer_map(con, tables.get("county_detainer_declines", []), names),
+        _exposure_map(con, tables.get("county_year_287g", []), names),
     ]
     return [m for m in out if m is not None]
 
@@ -242,15 +327,19 @@ def warehouse_report_data(path: Path, raw_dir: Path | None = None) -> ReportData
     con = _connect(path)
     try:
         tables = _tables(con)
+        names = county_names(con, tables)
         layers: list[MapLayer] = []
         if "county_crime" in tables:
-            crime, coverage = _crime_map(con, tables["county_crime"])
+            crime, coverage = _crime_map(con, tables["county_crime"], names)
             layers += [m for m in (crime,) if m]
-            layers += _treatment_maps(con, tables)
+            layers += _treatment_maps(con, tables, names)
             layers += [m for m in (coverage,) if m]
         else:
-            layers += _treatment_maps(con, tables)
+            layers += _treatment_maps(con, tables, names)
         years = table_year_counts(con, tables)
+        from sanctuary_lab.report.explorer import explorer_data
+
+        explorer = explorer_data(con, tables, names)
     finally:
         con.close()
     table_rows = pd.DataFrame([t for t in inf["tables"] if not t["table"].startswith("stg_")])
@@ -267,4 +356,6 @@ def warehouse_report_data(path: Path, raw_dir: Path | None = None) -> ReportData
         caveats=pd.DataFrame(q.get("caveats", [])),
         build=build,
         warehouse_name=Path(path).name,
+        sources=read_sources(raw_dir),
+        explorer=explorer,
     )

@@ -9,12 +9,14 @@ put into the spec's ``datasets`` directly with :func:`with_topology`.
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
 from sanctuary_lab.errors import InputError
+from sanctuary_lab.formatting import fmt_value, is_number
 
 TOPO_NAME = "counties_topology"
 STATES_NAME = "states_topology"
@@ -52,6 +54,11 @@ def _topo_data(feature: str) -> dict[str, Any]:
     return {"name": name, "format": {"type": "topojson", "feature": feature}}
 
 
+#: Fill of counties whose value the source flags as unreliable (drawn, outlined, not classed).
+FLAGGED_COLOR = "#f2f2f2"
+FLAGGED_STROKE = "#7a7a7a"
+
+
 def choropleth(
     values: pd.DataFrame,
     *,
@@ -62,35 +69,62 @@ def choropleth(
     scheme: str = "viridis",
     domain: list[Any] | None = None,
     colors: list[str] | None = None,
+    names: pd.DataFrame | None = None,
+    value_title: str = "",
+    flagged_label: str = "",
 ) -> dict[str, Any]:
     """County choropleth of ``values[field]`` keyed by ``values["fips"]``.
 
     Counties absent from ``values`` (or with a missing value) are drawn grey, so gaps in the data
-    show on the map. State borders are drawn on top.
+    show on the map. State borders are drawn on top. The legend lists classes in one column, in
+    order.
 
     Parameters
     ----------
     values
-        Columns ``fips`` (5-digit string), ``field`` and optionally ``name``.
+        Columns ``fips`` (5-digit string), ``field``; optionally ``value`` (the number behind a
+        class, shown in the tooltip as ``value_title``) and ``flagged`` (true for counties the
+        source flags; drawn light with a dark outline under ``flagged_label``, never classed).
     kind
         Vega-Lite type of ``field``.
     domain, colors
         Explicit category order and colours for ordinal/nominal maps.
+    names
+        Columns ``fips``, ``county``, ``state``: every county's name and state for the tooltip.
     """
     if "fips" not in values.columns or field not in values.columns:
         raise ValueError(f"map values need columns 'fips' and {field!r}")
-    df = values.loc[:, ["fips", field]].dropna().drop_duplicates("fips")
+    keep = ["fips", field] + [c for c in ("value", "flagged") if c in values.columns]
+    df = values.loc[:, keep].copy()
+    flagged_on = bool(flagged_label) and "flagged" in df.columns and bool(df["flagged"].any())
+    if flagged_on:
+        df["flagged"] = df["flagged"].fillna(False).astype(bool)
+        df[field] = df[field].astype(object)
+        df.loc[df["flagged"], field] = flagged_label if kind != "quantitative" else None
+    df = df.dropna(subset=[field]).drop_duplicates("fips")
     df["fips"] = df["fips"].astype(str).str.zfill(5)
     if kind == "quantitative":
         df[field] = pd.to_numeric(df[field], errors="coerce")
     else:
         df[field] = df[field].astype(str)
+    if "value" in df.columns:
+        df["value"] = df["value"].map(lambda v: fmt_value(v) if is_number(v) else v)
+    if names is not None and not names.empty:
+        nm = names.loc[:, ["fips", "county", "state"]].copy()
+        nm["fips"] = nm["fips"].astype(str).str.zfill(5)
+        df = nm.drop_duplicates("fips").merge(df, on="fips", how="outer")
     records = json.loads(df.to_json(orient="records"))
+    fields = [c for c in df.columns if c != "fips"]
     scale: dict[str, Any] = {}
-    if domain is not None:
-        scale["domain"] = domain
-    if colors is not None:
-        scale["range"] = colors
+    dom = list(domain) if domain is not None else None
+    rng = list(colors) if colors is not None else None
+    if flagged_on and kind != "quantitative" and dom is not None and rng is not None:
+        dom.append(flagged_label)
+        rng.append(FLAGGED_COLOR)
+    if dom is not None:
+        scale["domain"] = dom
+    if rng is not None:
+        scale["range"] = rng
     elif kind == "quantitative":
         scale["scheme"] = scheme
     color: dict[str, Any] = {
@@ -98,16 +132,44 @@ def choropleth(
         "type": kind,
         "title": legend_title,
         "scale": scale,
-        "legend": {"orient": "bottom", "direction": "horizontal"},
+        "legend": {"orient": "bottom", "direction": "vertical", "titleLimit": 360},
     }
     if kind == "quantitative":
-        color["legend"]["gradientLength"] = 220
+        color["legend"].update(direction="horizontal", gradientLength=220)
     else:
-        color["legend"].update(columns=2, symbolType="square", labelLimit=220)
+        color["legend"].update(columns=1, symbolType="square", labelLimit=320)
+    tooltip: list[dict[str, Any]] = []
+    if names is not None and not names.empty:
+        tooltip += [
+            {"field": "county", "type": "nominal", "title": "County"},
+            {"field": "state", "type": "nominal", "title": "State"},
+        ]
+    else:
+        tooltip.append({"field": "properties.name", "type": "nominal", "title": "County"})
+    if "value" in df.columns:
+        tooltip.append({"field": "value", "type": "nominal", "title": value_title or legend_title})
+    tooltip.append({"field": field, "type": kind, "title": legend_title})
+    encoding: dict[str, Any] = {
+        "color": {
+            "condition": {"test": f"!isValid(datum[{json.dumps(field)}])", "value": _NO_DATA},
+            **color,
+        },
+        "tooltip": tooltip,
+    }
+    mark: dict[str, Any] = {"type": "geoshape", "stroke": None, "invalid": None}
+    if flagged_on:
+        encoding["stroke"] = {
+            "condition": {"test": "datum.flagged === true", "value": FLAGGED_STROKE},
+            "value": None,
+        }
+        encoding["strokeWidth"] = {
+            "condition": {"test": "datum.flagged === true", "value": 0.6},
+            "value": 0,
+        }
     projection = {"type": "albersUsa"}
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "title": title,
+        "title": {"text": textwrap.wrap(title, 40) or [title]} if len(title) > 40 else title,
         "width": "container",
         "height": 340,
         "projection": projection,
@@ -119,24 +181,11 @@ def choropleth(
                 "transform": [
                     {
                         "lookup": "id",
-                        "from": {"data": {"values": records}, "key": "fips", "fields": [field]},
+                        "from": {"data": {"values": records}, "key": "fips", "fields": fields},
                     },
                 ],
-                "mark": {"type": "geoshape", "stroke": None, "invalid": None},
-                "encoding": {
-                    "color": {
-                        "condition": {
-                            "test": f"!isValid(datum[{json.dumps(field)}])",
-                            "value": _NO_DATA,
-                        },
-                        **color,
-                    },
-                    "tooltip": [
-                        {"field": "properties.name", "type": "nominal", "title": "County"},
-                        {"field": "id", "type": "nominal", "title": "FIPS"},
-                        {"field": field, "type": kind, "title": legend_title},
-                    ],
-                },
+                "mark": mark,
+                "encoding": encoding,
             },
             {
                 "data": _topo_data("states"),
@@ -156,19 +205,24 @@ YLORRD7 = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b
 
 
 def quantile_classes(values: pd.Series, k: int = 7) -> tuple[pd.Series, list[str]]:
-    """Bin a skewed quantity into ``k`` equal-count classes labelled by their ranges.
+    """Bin a skewed quantity into ``k`` equal-count (quantile) classes labelled by their ranges.
 
-    A few extreme counties then do not wash out the rest of the map. Returns the label of each
-    value and the labels in order (fewer than ``k`` when values tie at the cut points).
+    A few extreme counties then do not wash out the rest of the map; the top class is open-ended
+    (``"120 or more"``) so one outlier does not set its label. Returns the label of each value
+    and the labels in order (fewer than ``k`` when values tie at the cut points).
     """
     num = pd.to_numeric(values, errors="coerce")
     cuts = sorted(set(num.quantile([i / k for i in range(k + 1)]).dropna().round(10)))
     if len(cuts) < 2:
-        label = f"{cuts[0]:.3g}" if cuts else "–"
+        label = fmt_value(cuts[0]) if cuts else "–"
         return pd.Series(label, index=values.index).where(num.notna()), [label]
-    labels = [f"{lo:.3g} – {hi:.3g}" for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)]
-    binned = pd.cut(num, bins=cuts, labels=labels, include_lowest=True)
-    return binned.astype(object).where(num.notna()), labels
+    pairs = list(zip(cuts[:-1], cuts[1:], strict=True))
+    labels = [f"{fmt_value(lo)} to under {fmt_value(hi)}" for lo, hi in pairs[:-1]]
+    labels.append(f"{fmt_value(pairs[-1][0])} or more")
+    binned = pd.cut(num, bins=cuts, labels=labels, include_lowest=True, right=False)
+    # the maximum sits on the last edge, which right-open bins leave out
+    binned = binned.astype(object).where(~(num == cuts[-1]), labels[-1])
+    return binned.where(num.notna()), labels
 
 
 def with_topology(spec: dict[str, Any], topo: dict[str, Any]) -> dict[str, Any]:

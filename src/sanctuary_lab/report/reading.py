@@ -8,7 +8,9 @@ numbers are and where the published value falls relative to our interval.
 from __future__ import annotations
 
 import math
+import re
 
+from sanctuary_lab.formatting import fmt_value, is_number, unit_kind
 from sanctuary_lab.studies.model import ClaimCheck
 
 _VERDICT_TEXT = {
@@ -17,27 +19,20 @@ _VERDICT_TEXT = {
     "inconclusive": "inconclusive: the data cannot settle it",
     "different size": "right in direction, different in size",
     "not testable here": "not testable with the data we hold",
+    "reproduced": "reproduced",
+    "direction-only": "matched in direction only",
+    "not-supported": "not supported by our estimate",
+    "untestable": "untestable with the data we hold",
 }
 
 
 def _ok(v: float | None) -> bool:
-    return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
+    return is_number(v)
 
 
 def fmt_number(value: float | None, unit: str = "") -> str:
-    """A number with up to four significant figures and its unit; an en dash when missing."""
-    if not _ok(value):
-        return "–"
-    assert value is not None
-    v = float(value)
-    text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
-    if text == "-0":
-        text = "0"
-    if unit in ("%", "percent"):
-        return f"{text}%"
-    if unit in ("pp", "percentage points"):
-        return f"{text} pp"
-    return text
+    """A number with its unit by the report's one formatter (:mod:`sanctuary_lab.formatting`)."""
+    return fmt_value(value, unit)
 
 
 def verdict_phrase(verdict: str) -> str:
@@ -46,9 +41,12 @@ def verdict_phrase(verdict: str) -> str:
 
 
 def _unit_suffix(unit: str, quantity: str) -> str:
-    if not unit or unit in ("%", "percent", "pp", "percentage points") or unit in quantity:
+    if not unit or unit_kind(unit) != "other" or unit.lower() in quantity.lower():
         return ""
     return f" ({unit})"
+
+
+_TESTED_AS = re.compile(r"^\s*tested as\s*:\s*", re.I)
 
 
 def _mid_sentence(text: str) -> str:
@@ -75,13 +73,18 @@ def claim_reading(check: ClaimCheck) -> str:
         The verdict is: contradicted by our estimate. Reason: ..."
     """
     unit = check.unit or ""
-    quantity = _mid_sentence(check.quantity) if check.quantity else "the quantity"
+    tested_as = bool(_TESTED_AS.match(check.quantity or ""))
+    raw_quantity = _TESTED_AS.sub("", check.quantity or "").strip().rstrip(".")
+    quantity = _mid_sentence(raw_quantity) if raw_quantity else "the quantity"
     parts: list[str] = []
+    if tested_as:
+        parts.append(f"Tested as: {raw_quantity}.")
     has_est = _ok(check.estimate)
     has_ci = _ok(check.ci_low) and _ok(check.ci_high)
     has_pub = _ok(check.published_value)
     if has_est:
-        est = f"Our estimate of {quantity}{_unit_suffix(unit, quantity)} is {fmt_number(check.estimate, unit)}"
+        subject = "Our estimate" if tested_as else f"Our estimate of {quantity}"
+        est = f"{subject}{_unit_suffix(unit, quantity)} is {fmt_number(check.estimate, unit)}"
         if has_ci:
             est += (
                 f" (95% CI {fmt_number(check.ci_low, unit)} to {fmt_number(check.ci_high, unit)})"
@@ -114,7 +117,11 @@ def claim_reading(check: ClaimCheck) -> str:
                 "Our interval includes zero." if lo <= 0 <= hi else "Our interval excludes zero."
             )
     else:
-        text = f"We could not estimate {quantity} from the warehouse"
+        text = (
+            "We could not estimate it from the warehouse"
+            if tested_as
+            else f"We could not estimate {quantity} from the warehouse"
+        )
         if has_pub:
             text += f"; the published value is {fmt_number(check.published_value, unit)}"
         parts.append(text + ".")

@@ -27,9 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 
-from sanctuary_lab.report import charts, maps, views
+from sanctuary_lab import formatting
+from sanctuary_lab.report import cards, charts, labels, maps, views
 from sanctuary_lab.studies.model import ClaimCheck, StudyRun
 
 ASSET_FILES = ("style.css", "report.js")
@@ -69,6 +71,12 @@ class ReportData:
     run_errors: dict[str, str] = field(default_factory=dict)
     library_warnings: dict[str, int] = field(default_factory=dict)
     warehouse_name: str = ""
+    #: every raw folder's SOURCE.md, read by :func:`sanctuary_lab.report.sources.read_sources`
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    #: the explorer's places and series (:func:`sanctuary_lab.report.explorer.explorer_data`)
+    explorer: dict[str, Any] | None = None
+    #: permutations behind the specification curves' joint test (None: not recorded)
+    n_perm: int | None = None
 
 
 @dataclass
@@ -159,10 +167,168 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _frame(df: pd.DataFrame | None, max_rows: int | None = None) -> dict[str, Any] | None:
+def _frame(
+    df: pd.DataFrame | None, max_rows: int | None = None, humanize: bool = True
+) -> dict[str, Any] | None:
     if df is None or df.empty:
         return None
-    return views.table_view(df, max_rows)
+    return views.table_view(df, max_rows, humanize=humanize)
+
+
+def _study_spec(study_id: str) -> Any:
+    """The parsed bundled study file (for its summary and comparison), or ``None``."""
+    from sanctuary_lab.errors import SanctuaryLabError
+    from sanctuary_lab.studies.spec import bundled_study_paths, parse_study
+
+    for path in bundled_study_paths():
+        if path.stem == study_id:
+            try:
+                return parse_study(path)
+            except SanctuaryLabError:
+                return None
+    return None
+
+
+def _comparison_rows(study: Any) -> list[dict[str, str]]:
+    """The study's declared "published vs ours" metadata as strip rows."""
+    comp = getattr(study, "comparison", None) or {}
+    pub, ours = comp.get("published") or {}, comp.get("ours") or {}
+    rows = []
+    for key in ("unit", "geography", "years", "treatment", "outcome", "design", "data",
+                "n_units", "n_treated", "notes"):  # fmt: skip
+        if key not in pub and key not in ours:
+            continue
+        a, b = cards._text(pub.get(key)), cards._text(ours.get(key))
+        rows.append(
+            {
+                "aspect": labels.column(key).replace("Number of units", "Units"),
+                "theirs": a,
+                "ours": b,
+                "same": "same" if a == b and a != "not stated" else "differs",
+            }
+        )
+    return rows
+
+
+def _published_markers(run: StudyRun, coef: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for p in run.published:
+        value = p.get("value")
+        if not formatting.is_number(value):
+            continue
+        hit = coef.loc[
+            (coef["key"] == str(p.get("result", ""))) & (coef["term"] == str(p.get("term", "")))
+        ]
+        if hit.empty:
+            hit = coef.loc[coef["key"] == str(p.get("result", ""))]
+        if not hit.empty:
+            out.append({"label": hit["label"].iloc[0], "value": float(value)})
+    return out
+
+
+def _curves_by_family(mv: pd.DataFrame) -> list[tuple[str, labels.Outcome, pd.DataFrame]]:
+    """Split a specification table into curves that share an outcome family (unit and scale)."""
+    if "outcome" not in mv.columns:
+        return [("", labels.Outcome("estimate", ""), mv)]
+    fam = mv["outcome"].astype(str).map(lambda o: labels.outcome(o).family)
+    out = []
+    for key in sorted(fam.unique()):
+        part = mv.loc[fam == key]
+        first = labels.outcome(str(part["outcome"].astype(str).iloc[0]))
+        out.append((key, first, part))
+    return out
+
+
+def _spec_curves(sid: str, data: ReportData, sink: ChartSink) -> dict[str, Any] | None:
+    mv = data.multiverse.get(sid)
+    if mv is None or mv.empty:
+        return None
+    (sink.out / "multiverse").mkdir(parents=True, exist_ok=True)
+    mv.to_csv(sink.out / "multiverse" / f"{sid}.csv", index=False)
+    skipped = (
+        mv["skipped"].fillna("").astype(str)
+        if "skipped" in mv.columns
+        else pd.Series("", index=mv.index)
+    )
+    if "skip_kind" in mv.columns:
+        kind = mv["skip_kind"].fillna("").astype(str)
+    else:
+        kind = pd.Series("", index=mv.index).where(skipped.eq(""), "not estimated")
+    excluded = int((kind == "excluded by design").sum())
+    failed = mv.loc[kind.isin(["failed", "not estimated"])]
+    reasons = (
+        failed["skipped"].astype(str).value_counts().rename_axis("reason").reset_index(name="specs")
+        if not failed.empty
+        else pd.DataFrame(columns=["reason", "specs"])
+    )
+    curves = []
+    for key, o, part in _curves_by_family(mv):
+        ok = part.loc[skipped.loc[part.index].eq("")]
+        if ok.empty:
+            continue
+        outs = sorted(part["outcome"].astype(str).unique()) if "outcome" in part else []
+        words = ", ".join(labels.outcome(x).words for x in outs) or o.words
+        y_title = (
+            "Change in outcome (%, 95% CI)"
+            if o.log
+            else f"Estimate ({o.unit or 'outcome units'}, 95% CI)"
+        )
+        title = f"Specification curve: {words}" + (" (log outcomes, as % change)" if o.log else "")
+        curves.append(
+            {
+                "heading": words[:1].upper() + words[1:] + (" (log scale)" if o.log else ""),
+                "chart": sink.add(
+                    f"{sid}-specification-curve-{key}",
+                    charts.spec_curve_chart(part, title=title, y_title=y_title, percent=o.log),
+                    "spec-curve",
+                ),
+                "n": len(ok),
+            }
+        )
+    summary = data.multiverse_summary.get(sid) or {}
+    n_perm = summary.get("n_perm", data.n_perm)
+    perm_note = (
+        f"Joint test: {formatting.fmt_count(n_perm)} permutations of the treatment."
+        if formatting.is_number(n_perm) and int(n_perm) > 0
+        else "The permutation test was not run for this report (built with --perms 0): the "
+        "shares below describe the curve and carry no joint p-value."
+    )
+    stats = []
+    for key, name, fmt in (
+        ("n_estimated", "Specifications estimated", formatting.fmt_count),
+        (
+            "median_estimate",
+            "Median estimate (all outcomes in this family mix: see curves)",
+            formatting.fmt_number,
+        ),
+        ("share_same_sign", "Share with the median's sign", formatting.fmt_share),
+        ("share_significant", "Share significant at 5%", formatting.fmt_share),
+        ("perm_p_median", "Permutation p, median estimate", formatting.fmt_p),
+        (
+            "perm_p_share_significant_same_sign",
+            "Permutation p, share significant",
+            formatting.fmt_p,
+        ),
+    ):
+        if key in summary and formatting.is_number(summary[key]):
+            if key == "median_estimate" and len(curves) > 1:
+                continue  # a median across outcome families mixes units; each curve shows its own
+            stats.append(
+                (
+                    name.replace(" (all outcomes in this family mix: see curves)", ""),
+                    fmt(summary[key]),
+                )
+            )
+    return {
+        "curves": curves,
+        "csv": f"multiverse/{sid}.csv",
+        "n_total": len(mv),
+        "n_excluded": excluded,
+        "n_failed": len(failed),
+        "reasons": views.table_view(reasons) if not reasons.empty else None,
+        "perm_note": perm_note,
+        "stats": stats,
+    }
 
 
 def _study_view(
@@ -172,28 +338,54 @@ def _study_view(
     claim_views: list[dict[str, Any]],
 ) -> dict[str, Any]:
     sid = run.study_id
+    study = _study_spec(sid)
+    names = {r.study_id: r.title for r in data.runs}
+
+    def say_words(text: Any) -> str:
+        return labels.words(str(text or ""), names)
+
     results = []
     for label, result in run.results.items():
         es = result.plot_data()
+        o = labels.outcome(str(result.metadata.get("outcome", "") or ""))
+        heading = labels.result_label(label)
         event_chart = None
         if es is not None and not es.empty:
+            window = result.metadata.get("window")
+            binned = (
+                result.metadata.get("endpoints", "bin") == "bin"
+                and isinstance(window, (list, tuple))
+                and len(window) == 2
+            )
+            bins = (int(window[0]), int(window[1])) if binned else None
             event_chart = sink.add(
                 f"{sid}-event-study-{label}",
-                charts.event_study_chart(es, title=f"{run.title}: {label}"),
+                charts.event_study_chart(
+                    es,
+                    title=f"Effect by year relative to treatment: {heading}",
+                    y_title=o.axis_ci if o.unit or o.log else "Estimated effect (95% CI)",
+                    bins=bins,
+                    percent=o.log,
+                ),
                 "event-study",
-                "Points: estimates; bars: 95% CIs; dashed line: reference period.",
+                "Points: estimates; bars: 95% CIs; dashed line: reference period."
+                + (" End points pool all earlier / later years (bins)." if bins else ""),
             )
         balance = result.extras.get("balance")
+        if isinstance(balance, pd.DataFrame) and "covariate" in balance.columns:
+            balance = balance.assign(covariate=balance["covariate"].astype(str).map(labels.term))
         results.append(
             {
-                "label": label,
+                "label": heading,
+                "anchor": "result-" + _slug(label),
                 "meta": views.result_meta(result),
-                "table": views.table_view(result.tidy()),
-                "warnings": [str(w) for w in result.metadata.get("warnings", [])],
+                "table": views.results_table(result),
+                "warnings": [say_words(w) for w in result.metadata.get("warnings", [])],
                 "event_chart": event_chart,
                 "balance": _frame(balance),
                 "other_tables": [
-                    (n, views.table_view(df, 200)) for n, df in views.other_extras(result)
+                    (labels.column(n), views.table_view(df, 200))
+                    for n, df in views.other_extras(result)
                 ],
             }
         )
@@ -201,32 +393,28 @@ def _study_view(
     for outcome, coef in views.coefficient_rows(run, charts.main_term).items():
         if coef.empty:
             continue
+        o = labels.outcome(outcome)
+        plot = coef.copy()
+        pub = _published_markers(run, coef)
+        if o.log:
+            for c in ("estimate", "ci_low", "ci_high"):
+                plot[c] = 100.0 * np.expm1(pd.to_numeric(plot[c], errors="coerce"))
+            pub = [{**p, "value": formatting.log_points_to_percent(p["value"])} for p in pub]
+        words = o.words[:1].upper() + o.words[1:]
         coef_charts.append(
             sink.add(
                 f"{sid}-coefficients-{outcome}" if outcome else f"{sid}-coefficients",
-                charts.coefficient_chart(coef, title=f"Outcome: {outcome}" if outcome else ""),
+                charts.coefficient_chart(
+                    plot,
+                    title=f"{words}: estimate of each specification",
+                    x_title=o.axis_ci if (o.unit or o.log) else "Estimate (95% CI)",
+                    published=pub,
+                ),
                 "coefficients",
-                "Main coefficient of each specification with its 95% CI.",
+                "Main coefficient of each specification with its 95% CI"
+                + ("; red diamonds: the published value." if pub else "."),
             )
         )
-    spec_curve, spec_note, spec_stats = None, "", None
-    mv = data.multiverse.get(sid)
-    if mv is not None and not mv.empty:
-        spec_curve = sink.add(
-            f"{sid}-specification-curve",
-            charts.spec_curve_chart(mv, title=f"{len(mv)} specifications"),
-            "spec-curve",
-        )
-        (sink.out / "multiverse").mkdir(parents=True, exist_ok=True)
-        mv.to_csv(sink.out / "multiverse" / f"{sid}.csv", index=False)
-        spec_note = (
-            f"{len(mv)} specifications, sorted by estimate; the lower panel marks the choices "
-            "that define each one. Specifications that could not be estimated are left out "
-            "(their reasons are in the full table)."
-        )
-        summary = data.multiverse_summary.get(sid)
-        if summary:
-            spec_stats = views.pairs({k: v for k, v in summary.items() if k != "study_id"})
     descriptive = []
     for name, table in run.descriptive.items():
         if not isinstance(table, pd.DataFrame) or table.empty:
@@ -234,30 +422,68 @@ def _study_view(
         series = [
             sink.add(
                 f"{sid}-{name}-{col}",
-                charts.series_chart(table, "year", col, title=f"{name}: {col}"),
+                charts.series_chart(
+                    table, "year", col, title=f"{labels.column(name)}: {labels.column(col)} by year"
+                ),
                 "series",
             )
             for col in charts.series_columns(table, "year")
         ]
-        descriptive.append({"name": name, "charts": series, "table": views.table_view(table, 200)})
+        descriptive.append(
+            {
+                "name": labels.column(name),
+                "anchor": "table-" + _slug(name),
+                "charts": series,
+                "table": views.table_view(table, 200),
+            }
+        )
     published = pd.DataFrame(run.published) if run.published else None
+    if published is not None:
+        published = published.drop(
+            columns=[c for c in ("result", "term") if c in published.columns]
+        )
+    claims = [c for c in claim_views if c["study_id"] == sid]
+    comparison = _comparison_rows(study) if study is not None else []
+    curves = _spec_curves(sid, data, sink)
+    sample = views.sample_view(run.sample)
+    differences = [say_words(d) for d in run.sample.get("differences", []) or []]
+    toc = [("summary", "Summary")]
+    if comparison or differences:
+        toc.append(("comparison", "How this compares with the published study"))
+    if run.caveats:
+        toc.append(("caveats", "Caveats"))
+    if coef_charts:
+        toc.append(("estimates", "Estimates across specifications"))
+    if curves:
+        toc.append(("specification-curve", "Specification curve"))
+    if results:
+        toc.append(("results", "Results tables"))
+    toc += [(d["anchor"], d["name"]) for d in descriptive]
+    toc.append(("details", "Design and sample details"))
     return {
         "study_id": sid,
         "title": run.title,
         "citation": run.citation,
-        "design": run.design,
-        "sample": views.sample_view(run.sample),
+        "design": labels.design(run.design),
+        "question": say_words(
+            getattr(study, "summary", "") if study is not None else run.sample.get("description")
+        ),
+        "identifies": say_words(getattr(study, "identifies", "") if study is not None else ""),
+        "cannot_identify": say_words(
+            getattr(study, "cannot_identify", "") if study is not None else ""
+        ),
+        "comparison": comparison,
+        "differences": differences,
+        "sample": sample,
         "published": _frame(published),
         "results": results,
         "coef_charts": coef_charts,
-        "spec_curve": spec_curve,
-        "spec_curve_note": spec_note,
-        "spec_csv": f"multiverse/{sid}.csv" if spec_curve else "",
-        "spec_stats": spec_stats,
+        "curves": curves,
         "descriptive": descriptive,
-        "caveats": list(run.caveats),
+        "caveats": [say_words(c) for c in run.caveats],
         "library_warnings": data.library_warnings.get(sid, 0),
-        "claims": [c for c in claim_views if c["study_id_raw"] == sid],
+        "claims": claims,
+        "toc": toc,
     }
 
 
@@ -313,6 +539,71 @@ def check_report_target(out: Path, force: bool = False) -> Path:
                     "report` (no manifest); choose an empty or new folder, or pass --force",
                 )
     return target
+
+
+def build_stamp(data: ReportData) -> dict[str, str]:
+    """Tool version, data build hash and build date, for "cite this" blocks and the footer.
+
+    The data build hash is the first 12 hex digits of the SHA-256 of the sorted raw-file hashes
+    in the provenance table (the same raw files give the same hash).
+    """
+    import hashlib
+
+    from sanctuary_lab import __version__
+
+    digest = ""
+    prov = data.provenance
+    if prov is not None and not prov.empty and "sha256" in prov.columns:
+        joined = "\n".join(sorted(prov["sha256"].astype(str)))
+        digest = hashlib.sha256(joined.encode()).hexdigest()[:12]
+    built = str(data.build.get("built_at", "") or "")
+    return {"version": __version__, "data_hash": digest or "not recorded", "built": built[:10]}
+
+
+_NAV = (
+    ("index", "index.html", "Claims"),
+    ("studies", "studies.html", "Studies"),
+    ("maps", "maps.html", "Maps"),
+    ("explorer", "explorer.html", "Explorer"),
+    ("methods", "methods.html", "Methods"),
+    ("sources", "sources.html", "Sources"),
+    ("data", "data.html", "Data"),
+)
+
+
+def _claim_chart(check: ClaimCheck, card: dict[str, Any], sink: ChartSink) -> dict[str, Any] | None:
+    rows = cards.chart_rows(check)
+    pub = check.published_value if formatting.is_number(check.published_value) else None
+    if not rows and pub is None:
+        return None
+    unit = check.unit or ""
+    if formatting.unit_kind(unit) == "log":
+        rows = [
+            {
+                k: (
+                    formatting.log_points_to_percent(v)
+                    if k != "label" and formatting.is_number(v)
+                    else v
+                )
+                for k, v in r.items()
+            }
+            for r in rows
+        ]
+        pub = formatting.log_points_to_percent(pub) if pub is not None else None
+        unit = "% change"
+    x_title = f"{check.quantity[:60]}" if not unit else f"Estimate ({unit})"
+    if not unit:
+        x_title = "Estimate (units of the claim)"
+    return sink.add(
+        f"claim-{check.claim_id}",
+        charts.claim_chart(
+            rows, pub, x_title=x_title, title="Our estimate against the published value"
+        ),
+        "claim",
+        "Blue: our estimate with its 95% CI"
+        + (" and the robustness variants" if len(rows) > 1 else "")
+        + ("; red diamond: the published value." if pub is not None else "; no published value."),
+    )
 
 
 def write_site(
@@ -418,9 +709,12 @@ def _write_into(
     progress
         Called with a short message as each page is written.
     """
+    from sanctuary_lab.report import explorer as explorer_mod
+    from sanctuary_lab.report import methods as methods_mod
+
     say = progress or (lambda _msg: None)
     out = Path(out)
-    for sub in ("assets", "figures", "studies"):
+    for sub in ("assets", "figures", "studies", "claims"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     assets = resources.files("sanctuary_lab.report") / "assets"
     for name in ASSET_FILES:
@@ -435,10 +729,14 @@ def _write_into(
     env = _environment()
     sink = ChartSink(out, data.topology, figures)
     pages: list[str] = []
+    stamp = build_stamp(data)
+    generated = dt.datetime.now(dt.UTC)
     common = {
-        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": generated.strftime("%Y-%m-%d %H:%M UTC"),
         "warehouse_name": data.warehouse_name,
         "build_time": data.build.get("built_at", ""),
+        "stamp": stamp,
+        "nav": _NAV,
     }
 
     def render(template: str, path: str, **ctx: Any) -> None:
@@ -448,35 +746,52 @@ def _write_into(
         pages.append(path)
 
     titles = {r.study_id: r.title for r in data.runs}
-    claim_views = []
-    for check in data.checks:
-        view = views.claim_view(check, titles, "")
-        view["study_id_raw"] = check.study_id
-        claim_views.append(view)
+    claim_cards = [cards.claim_card(check, titles) for check in data.checks]
 
-    say("claims page")
+    say("claim pages")
+    for check, card in zip(data.checks, claim_cards, strict=True):
+        (out / card["csv"]).write_text(cards.claim_csv(check), encoding="utf-8")
+        chart = _claim_chart(check, card, sink)
+        render(
+            "claim.html",
+            card["href"],
+            page_title=f"Claim: {card['quote'][:60]}",
+            active="index",
+            c=card,
+            claim_chart=chart,
+            cite_date=generated.strftime("%Y-%m-%d"),
+        )
+
+    say("claims index")
     verdict_chart = None
     if data.checks:
         verdict_chart = sink.add(
             "claims-verdicts",
-            charts.verdict_chart(pd.Series([c.verdict for c in data.checks])),
+            charts.verdict_chart(pd.Series([cards.verdict_label(c.verdict) for c in data.checks])),
             "verdicts",
             "Number of registered claims by computed verdict.",
         )
+    facets = {
+        "who": sorted({c["who"] for c in claim_cards}),
+        "topic": sorted({c["topic"] for c in claim_cards}),
+        "verdict": sorted({c["verdict_label"] for c in claim_cards}),
+    }
     render(
         "index.html",
         "index.html",
         page_title="Claims",
         active="index",
-        claims=claim_views,
+        claims=claim_cards,
+        facets=facets,
         n_studies=len(data.runs),
         verdict_chart=verdict_chart,
         run_errors=data.run_errors,
+        vocabulary=methods_mod.vocabulary(data.checks),
     )
     study_rows = []
     for run in data.runs:
         say(f"study page {run.study_id}")
-        s = _study_view(run, data, sink, [dict(c, study_href="") for c in claim_views])
+        s = _study_view(run, data, sink, claim_cards)
         render(
             "study.html",
             f"studies/{run.study_id}.html",
@@ -489,7 +804,7 @@ def _write_into(
                 "href": f"studies/{run.study_id}.html",
                 "title": run.title,
                 "citation": run.citation,
-                "design": run.design,
+                "design": labels.design(run.design),
                 "n_results": len(run.results),
                 "n_claims": len(s["claims"]),
             }
@@ -516,6 +831,38 @@ def _write_into(
         needs_topology=bool(map_views),
     )
 
+    say("explorer")
+    has_explorer = explorer_mod.write_explorer_data(
+        data.explorer, out / "assets" / "explorer-data.js"
+    )
+    render(
+        "explorer.html",
+        "explorer.html",
+        page_title="Explorer",
+        active="explorer",
+        has_explorer=has_explorer,
+        needs_explorer=has_explorer,
+        explorer_meta=(data.explorer or {}).get("meta", {}),
+    )
+
+    say("methods and sources")
+    render(
+        "methods.html",
+        "methods.html",
+        page_title="Methods",
+        active="methods",
+        m=methods_mod.methods_view(data.checks, claim_cards),
+    )
+    render(
+        "sources.html",
+        "sources.html",
+        page_title="Data sources",
+        active="sources",
+        sources=methods_mod.sources_view(data.sources, data.provenance, data.checks, data.runs),
+        study_titles=titles,
+        changelog=methods_mod.changelog(data.provenance, data.build),
+    )
+
     say("data page")
     provenance_view = None
     if data.provenance is not None and not data.provenance.empty:
@@ -523,7 +870,8 @@ def _write_into(
         shown = data.provenance.copy()
         if "sha256" in shown.columns:
             shown["sha256"] = shown["sha256"].astype(str).str[:16] + "…"
-        provenance_view = views.table_view(shown)
+        shown = shown.drop(columns=[c for c in ("built_at",) if c in shown.columns])
+        provenance_view = views.table_view(shown, humanize=False)
     coverage_chart = None
     if data.table_years is not None and not data.table_years.empty:
         coverage_chart = sink.add(
@@ -532,15 +880,16 @@ def _write_into(
             "coverage",
             "Rows per warehouse table and year.",
         )
+    build = {k: v for k, v in data.build.items() if k != "raw_dir"}
     render(
         "data.html",
         "data.html",
         page_title="Data",
         active="data",
-        build=views.pairs(data.build),
+        build=views.pairs(build),
         provenance=provenance_view,
-        rejected=_frame(data.rejected),
-        tables=_frame(data.tables),
+        rejected=_frame(data.rejected, humanize=False),
+        tables=_frame(data.tables, humanize=False),
         checks=_frame(data.coverage_checks),
         caveats=_frame(data.caveats),
         coverage_chart=coverage_chart,

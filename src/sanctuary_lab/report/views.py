@@ -5,59 +5,101 @@ Templates receive only strings, lists and dicts; every number is formatted here.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 
+from sanctuary_lab import formatting
 from sanctuary_lab.designs.result import Result
-from sanctuary_lab.report.reading import claim_reading, fmt_number
-from sanctuary_lab.studies.model import ClaimCheck, StudyRun
+from sanctuary_lab.report import labels
+from sanctuary_lab.studies.model import StudyRun
 
 #: Result extras shown by their own chart or table rather than as a generic table.
 _SPECIAL_EXTRAS = {"balance", "event_study"}
 
 
-def fmt_cell(value: Any) -> str:
-    """One table cell: numbers to four significant figures, missing values as an en dash."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int) or (hasattr(value, "dtype") and pd.api.types.is_integer(value)):
-        return f"{int(value):,}" if abs(int(value)) >= 10000 else str(int(value))
-    if isinstance(value, float) or pd.api.types.is_float(value):
-        v = float(value)
-        if math.isinf(v):
-            return "∞" if v > 0 else "−∞"
-        if v.is_integer() and abs(v) < 1e15:
-            return f"{int(v):,}" if abs(v) >= 10000 else str(int(v))
-        return f"{v:,.0f}" if abs(v) >= 10000 else f"{v:.4g}"
-    if isinstance(value, (list, tuple, dict)) and len(value) == 0:
-        return "–"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(fmt_cell(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {fmt_cell(v)}" for k, v in value.items())
-    return str(value)
+def fmt_cell(value: Any, humanize: bool = True) -> str:
+    """One table cell, by the report's one formatter (:func:`sanctuary_lab.formatting.fmt_cell`);
+    identifiers in text are put in words unless ``humanize`` is false (file and table listings)."""
+    if isinstance(value, dict) and value:
+        return "; ".join(
+            f"{labels.column(str(k))}: {fmt_cell(v, humanize)}" for k, v in value.items()
+        )
+    text = formatting.fmt_cell(value)
+    if humanize and isinstance(value, (str, list, tuple)):
+        return labels.words(text)
+    return text
 
 
-def table_view(df: pd.DataFrame, max_rows: int | None = None) -> dict[str, Any]:
-    """A frame as ``{columns, rows, numeric, truncated}`` with every cell formatted."""
+def table_view(
+    df: pd.DataFrame,
+    max_rows: int | None = None,
+    headers: dict[str, str] | None = None,
+    humanize: bool = True,
+) -> dict[str, Any]:
+    """A frame as ``{columns, rows, numeric, truncated}``: human column names, formatted cells."""
     df = df.reset_index(drop=True)
     shown = df if max_rows is None else df.head(max_rows)
-    columns = [str(c) for c in df.columns]
+    names = {str(c): (headers or {}).get(str(c), labels.column(str(c))) for c in df.columns}
+    columns = [names[str(c)] for c in df.columns]
     numeric = {
-        str(c)
+        names[str(c)]
         for c in df.columns
         if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
     }
-    rows = [{str(c): fmt_cell(r[c]) for c in df.columns} for _, r in shown.iterrows()]
+    rows = [
+        {names[str(c)]: fmt_cell(r[c], humanize) for c in df.columns} for _, r in shown.iterrows()
+    ]
     return {
         "columns": columns,
         "rows": rows,
         "numeric": numeric,
         "truncated": max_rows is not None and len(df) > max_rows,
+        "n_rows": len(df),
+    }
+
+
+def results_table(result: Result) -> dict[str, Any]:
+    """A result's tidy table for readers: term in words, estimate, 95% interval, p, n.
+
+    Effects on a log outcome are shown as percent changes, ``100 (e^b - 1)``, with their
+    interval transformed the same way; the header says so.
+    """
+    tidy = result.tidy()
+    o = labels.outcome(str(result.metadata.get("outcome", "") or ""))
+    pct = o.log
+    rows = []
+    for r in tidy.itertuples(index=False):
+        est, lo, hi = r.estimate, r.ci_low, r.ci_high
+        if pct and formatting.is_number(est):
+            est = formatting.log_points_to_percent(est)
+            lo = formatting.log_points_to_percent(lo) if formatting.is_number(lo) else lo
+            hi = formatting.log_points_to_percent(hi) if formatting.is_number(hi) else hi
+        unit = "%" if pct else ""
+        rows.append(
+            {
+                "Term": labels.term(str(r.term)),
+                "Estimate": formatting.fmt_value(est, unit),
+                "95% interval": formatting.fmt_ci(lo, hi, unit) or formatting.DASH,
+                "p-value": formatting.fmt_p(r.p_value),
+                "Observations": formatting.fmt_count(r.n_obs),
+                "Clusters": formatting.fmt_count(getattr(r, "n_clusters", None)),
+            }
+        )
+    columns = ["Term", "Estimate", "95% interval", "p-value", "Observations", "Clusters"]
+    if pct:
+        columns[1] = "Estimate (% change)"
+        for row in rows:
+            row["Estimate (% change)"] = row.pop("Estimate")
+    return {
+        "columns": columns,
+        "rows": rows,
+        "numeric": set(columns[1:]),
+        "truncated": False,
+        "n_rows": len(rows),
+        "note": "Effects on a log outcome, shown as percent changes, 100\u00b7(e^b \u2212 1)."
+        if pct
+        else "",
     }
 
 
@@ -70,34 +112,7 @@ def records_view(records: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def pairs(mapping: dict[str, Any]) -> list[tuple[str, str]]:
     """Key/value pairs of a dict, formatted, with readable keys."""
-    return [(str(k).replace("_", " "), fmt_cell(v)) for k, v in mapping.items()]
-
-
-def claim_view(check: ClaimCheck, study_titles: dict[str, str], root: str) -> dict[str, Any]:
-    """Everything the claims table prints for one claim."""
-    unit = check.unit or ""
-    has_ci = check.ci_low is not None and check.ci_high is not None
-    ci_text = ""
-    if has_ci and all(math.isfinite(float(v)) for v in (check.ci_low, check.ci_high)):  # type: ignore[arg-type]
-        ci_text = f"{fmt_number(check.ci_low, unit)} to {fmt_number(check.ci_high, unit)}"
-    sid = check.study_id
-    return {
-        "claim_id": check.claim_id,
-        "quote": check.quote,
-        "is_paraphrase": getattr(check, "quote_type", "") == "paraphrase",
-        "where": getattr(check, "where", ""),
-        "who": check.who,
-        "quantity": check.quantity,
-        "unit": unit,
-        "verdict": check.verdict,
-        "published_text": fmt_number(check.published_value, unit),
-        "estimate_text": fmt_number(check.estimate, unit),
-        "ci_text": ci_text,
-        "reading": claim_reading(check),
-        "source_url": check.source_url,
-        "study_href": f"{root}studies/{sid}.html" if sid and sid in study_titles else "",
-        "study_title": study_titles.get(sid or "", sid or ""),
-    }
+    return [(labels.column(str(k)), fmt_cell(v)) for k, v in mapping.items()]
 
 
 def result_meta(result: Result) -> list[dict[str, Any]]:
@@ -106,11 +121,30 @@ def result_meta(result: Result) -> list[dict[str, Any]]:
     return sample_view({k: v for k, v in result.metadata.items() if k not in skip})
 
 
+def spec_label(label: str, term: str, outcome: str) -> str:
+    """A coefficient-plot row label in words: the result label without its outcome (the chart is
+    per outcome), the sensitivity in words, and the term when it is not the treatment."""
+    text = str(label)
+    sens = ""
+    if text.endswith("]") and "[" in text:
+        text, sens = text[: text.index("[")], text[text.index("[") + 1 : -1]
+    head, _, kind = text.partition(":")
+    words = (kind or head).replace("_", " ")
+    if outcome and head != outcome and kind:
+        words = f"{labels.outcome(head).words}, {words}"
+    if sens:
+        key, _, value = sens.partition("=")
+        words += f" ({key.replace('_', ' ')} = {value})"
+    return f"{words}: {labels.term(term)}"
+
+
 def coefficient_rows(run: StudyRun, main_term: Any) -> dict[str, pd.DataFrame]:
     """Per outcome, one row per result of a study: the main term's estimate and CI.
 
     Results are grouped by ``metadata["outcome"]`` so that one axis never mixes units; pure
     event-study fits (leading term a relative-time dummy) are left to their event-study plot.
+    Columns: ``key`` (result label), ``term``, ``label`` (in words), ``estimate``, ``ci_low``,
+    ``ci_high``.
     """
     groups: dict[str, list[dict[str, Any]]] = {}
     for label, result in run.results.items():
@@ -122,16 +156,16 @@ def coefficient_rows(run: StudyRun, main_term: Any) -> dict[str, pd.DataFrame]:
         outcome = str(result.metadata.get("outcome", "") or "")
         groups.setdefault(outcome, []).append(
             {
-                "label": f"{label} [{term}]",
+                "key": str(label),
+                "term": str(term),
+                "label": spec_label(str(label), str(term), outcome),
                 "estimate": row["estimate"],
                 "ci_low": row["ci_low"],
                 "ci_high": row["ci_high"],
             }
         )
-    return {
-        k: pd.DataFrame(v, columns=["label", "estimate", "ci_low", "ci_high"])
-        for k, v in groups.items()
-    }
+    cols = ["key", "term", "label", "estimate", "ci_low", "ci_high"]
+    return {k: pd.DataFrame(v, columns=cols) for k, v in groups.items()}
 
 
 def sample_view(sample: dict[str, Any]) -> list[dict[str, Any]]:
@@ -142,7 +176,7 @@ def sample_view(sample: dict[str, Any]) -> list[dict[str, Any]]:
     """
     out: list[dict[str, Any]] = []
     for key, value in sample.items():
-        name = str(key).replace("_", " ")
+        name = labels.column(str(key))
         if key == "warehouse" and isinstance(value, dict):
             files = value.get("files") or {}
             text = ", ".join(
@@ -151,6 +185,16 @@ def sample_view(sample: dict[str, Any]) -> list[dict[str, Any]]:
             if files:
                 text += f"; {len(files)} raw files (SHA-256 on the data page)"
             out.append({"key": "data vintage (warehouse)", "text": text, "details": None})
+            continue
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+            out.append(
+                {
+                    "key": labels.column(str(key)),
+                    "text": "",
+                    "list_items": [labels.words(v) for v in value],
+                    "details": None,
+                }
+            )
             continue
         text = fmt_cell(value)
         if isinstance(value, dict) and len(text) > 160:

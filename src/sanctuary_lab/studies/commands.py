@@ -38,29 +38,14 @@ def parse_option(text: str, flag: str = "--option") -> tuple[str, Any]:
 
 @contextmanager
 def _progress_bar(enabled: bool = True):
-    """A rich progress bar on stderr; yields a ``progress(message, done, total)`` callback."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """Progress on stderr (a bar on a terminal, plain lines otherwise); yields a
+    ``progress(message, done, total)`` callback."""
+    from sanctuary_lab.cli_progress import progress
 
     if not enabled:
         yield None
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def callback(message: str, done: int, total: int) -> None:
-            study = message.split(":", 1)[0]
-            if study not in tasks:
-                tasks[study] = bar.add_task(message, total=total)
-            bar.update(tasks[study], completed=done, total=total, description=message[:70])
-
+    with progress() as callback:
         yield callback
 
 
@@ -96,13 +81,14 @@ def studies_command(as_json: JsonOpt = False) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(title=f"{len(rows)} studies (run one with `sanctuary-lab run ID`)")
     t.add_column("id", no_wrap=True)
-    t.add_column("title")
+    t.add_column("title", overflow="fold")
     t.add_column("fits", justify="right")
     for r in rows:
-        t.add_row(r["id"], r["title"], str(r["analyses"] + r["sensitivity_runs"]))
+        t.add_row(Text(r["id"]), Text(r["title"]), str(r["analyses"] + r["sensitivity_runs"]))
     Console().print(t)
 
 
@@ -213,41 +199,64 @@ def _run_adhoc(
 
 
 def _print_run(run: Any) -> None:
+    """Print a study run: each result label as a heading (never read as markup), its terms below.
+
+    Every string from the study file or the results goes through :class:`rich.text.Text`, so a
+    label such as ``crime_per10k:adjusted[decline_threshold=0.005]`` prints as written; the layout
+    fits 80 columns (long labels and caveats wrap instead of being cut).
+    """
+    from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from sanctuary_lab.formatting import fmt_ci, fmt_count, fmt_number, fmt_p
 
     console = Console()
-    console.print(
-        f"[bold]{run.title}[/bold] ({run.study_id})\n{run.citation}\nDesign: {run.design}"
-    )
-    t = Table(title="Estimates (event-time terms: see --json or the report)")
-    for c in ("result", "term", "estimate", "95% CI", "p", "n"):
-        t.add_column(c, overflow="fold")
+    console.print(Text(run.title, style="bold"), Text(f"({run.study_id})"))
+    console.print(Text(run.citation))
+    console.print(Text(f"Design: {run.design}"))
+    hidden = 0
     for label, res in run.results.items():
         tidy = res.tidy()
         if len(tidy) > 6:
-            tidy = tidy.loc[~tidy["term"].astype(str).str.startswith("rel_time")]
+            keep = ~tidy["term"].astype(str).str.startswith("rel_time")
+            hidden += int((~keep).sum())
+            tidy = tidy.loc[keep]
+        console.print()
+        console.print(Text(str(label), style="bold cyan"))
+        t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+        t.add_column("term", overflow="fold", max_width=28)
+        t.add_column("estimate", justify="right", no_wrap=True)
+        t.add_column("95% CI", justify="right", no_wrap=True)
+        t.add_column("p", justify="right", no_wrap=True)
+        t.add_column("n", justify="right", no_wrap=True)
         for r in tidy.itertuples(index=False):
             t.add_row(
-                label,
-                str(r.term),
-                _fmt(r.estimate),
-                f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]",
-                _fmt(r.p_value),
-                _fmt(r.n_obs),
+                Text(str(r.term)),
+                fmt_number(r.estimate),
+                fmt_ci(r.ci_low, r.ci_high) or "-",
+                fmt_p(r.p_value),
+                fmt_count(r.n_obs),
             )
-    console.print(t)
+        console.print(t)
+    if hidden:
+        console.print(
+            Text(f"{hidden} event-time terms not shown (see --json or the report).", style="dim")
+        )
     for name, df in run.descriptive.items():
-        console.print(f"[bold]{name}[/bold]")
-        console.print(df.to_string(index=False))
+        console.print()
+        console.print(Text(str(name), style="bold cyan"))
+        console.print(Text(df.to_string(index=False)))
     s = run.sample
+    console.print()
     console.print(
-        f"Sample: {s.get('n_units')} {s.get('unit') or 'units'}; vintage {s.get('vintage')}"
+        Text(f"Sample: {s.get('n_units')} {s.get('unit') or 'units'}; vintage {s.get('vintage')}")
     )
     for d in s.get("differences", []):
-        console.print(f"Differs from published: {d}")
+        console.print(Text(f"Differs from published: {d}"))
     for c in run.caveats:
-        console.print(f"Caveat: {c}")
+        console.print(Text(f"Caveat: {c}"))
 
 
 def check_command(

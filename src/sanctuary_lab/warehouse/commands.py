@@ -50,12 +50,14 @@ def build(
             )
         )
         return
-    table = Table(title=f"Warehouse written: {summary.path}")
+    from rich.text import Text
+
+    table = Table(title=Text(f"Warehouse written: {summary.path}"))
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, n in summary.tables.items():
         if not name.startswith("stg_"):
-            table.add_row(name, f"{n:,}")
+            table.add_row(Text(name), f"{n:,}")
     Console().print(table)
     Console().print(
         f"{len(summary.sources)} sources, {summary.rows_rejected:,} rows rejected "
@@ -63,16 +65,53 @@ def build(
     )
 
 
-def _print_records(title: str, records: list[dict[str, Any]], columns: list[str]) -> None:
+def _print_records(
+    title: str,
+    records: list[dict[str, Any]],
+    columns: list[str],
+    headers: dict[str, str] | None = None,
+    numeric: tuple[str, ...] = (),
+) -> None:
+    """A Rich table of records; cells are plain text (never markup), long text wraps."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=title)
+    from sanctuary_lab.formatting import fmt_cell
+
+    names = headers or {}
+    t = Table(title=Text(title), box=box.SIMPLE_HEAD)
     for c in columns:
-        t.add_column(c)
+        if c in numeric:
+            t.add_column(names.get(c, c), justify="right", no_wrap=True)
+        else:
+            t.add_column(names.get(c, c), overflow="fold")
     for r in records:
-        t.add_row(*["" if r.get(c) is None else str(r.get(c)) for c in columns])
+        cells = []
+        for c in columns:
+            v = r.get(c)
+            cells.append(
+                Text("" if v is None else fmt_cell(v, ascii=True) if c in numeric else str(v))
+            )
+        t.add_row(*cells)
     Console().print(t)
+
+
+def provenance_counts(record: dict[str, Any]) -> dict[str, Any]:
+    """Rows read/kept/dropped and field-level fixes of one provenance record.
+
+    ``rows_rejected`` counts entries in ``rejected_rows``: a dropped row, or one field of a kept
+    row that was set to NULL. Rows dropped are ``rows_read - rows_kept``; the rest are fields.
+    """
+    read, kept = int(record.get("rows_read") or 0), int(record.get("rows_kept") or 0)
+    entries = int(record.get("rows_rejected") or 0)
+    dropped = max(0, read - kept)
+    return {
+        **record,
+        "rows_dropped": dropped,
+        "fields_blanked": max(0, entries - dropped),
+    }
 
 
 def info(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
@@ -103,22 +142,41 @@ def quality(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         typer.echo(json.dumps(data, default=str))
         return
-    _print_records("Tables", data["tables"], ["table", "rows"])
+    _print_records("Tables", data["tables"], ["table", "rows"], numeric=("rows",))
+    prov = [
+        {**provenance_counts(r), "source_file": f"{r.get('source')}/{r.get('file')}"}
+        for r in data.get("provenance", [])
+    ]
     _print_records(
-        "Provenance",
-        data.get("provenance", []),
-        ["source", "file", "rows_read", "rows_kept", "rows_rejected"],
+        "Provenance: rows read, kept and dropped; fields blanked (set to NULL in kept rows)",
+        prov,
+        ["source_file", "rows_read", "rows_kept", "rows_dropped", "fields_blanked"],
+        headers={
+            "source_file": "source/file",
+            "rows_read": "read",
+            "rows_kept": "kept",
+            "rows_dropped": "dropped",
+            "fields_blanked": "fields",
+        },
+        numeric=("rows_read", "rows_kept", "rows_dropped", "fields_blanked"),
     )
     _print_records(
-        "Rejected rows by reason",
+        "Rejections by reason (a dropped row or a blanked field each count once)",
         data.get("rejected_by_reason", []),
         ["source", "file", "reason", "rows"],
+        headers={"rows": "entries"},
+        numeric=("rows",),
     )
     cov = [
         {**c, "share": None if c["share"] is None else f"{c['share']:.1%}"}
         for c in data["coverage"]
     ]
-    _print_records("Coverage", cov, ["check", "numerator", "denominator", "share"])
+    _print_records(
+        "Coverage",
+        cov,
+        ["check", "numerator", "denominator", "share"],
+        numeric=("numerator", "denominator"),
+    )
     for entry in data.get("lists", {}).values():
         rows = entry["rows"]
         cols = list(rows[0]) if rows else ["(none)"]
