@@ -15,7 +15,8 @@ from sanctuary_lab.warehouse.commands import provenance_counts
 
 
 def test_one_formatter_rules() -> None:
-    assert fmt_number(-0.006425) == "\u22120.00643"
+    assert fmt_number(-0.006425) == "-0.00643"  # the verdict sentences' ASCII default
+    assert fmt_number(-0.006425, ascii=False) == "\u22120.00643"  # the report's minus sign
     assert fmt_number(105.5) == "106"
     assert fmt_number(6654) == "6,654"
     assert fmt_number(10871.2) == "10,871"

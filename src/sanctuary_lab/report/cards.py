@@ -232,6 +232,10 @@ def claim_card(check: ClaimCheck, study_titles: dict[str, str]) -> dict[str, Any
         "n_obs": check.n_obs,
         "margin_text": fmt_value(check.margin, unit) if is_number(check.margin) else "",
         "notes": say(getattr(check, "notes", "")),
+        "margin_why": say(
+            getattr(check, "margin_justification", "") or getattr(check, "notes", "")
+        ),
+        "decided_by": say(getattr(check, "decided_by", "")),
         "comparability": comparability_view(check),
         "diagnostics": diagnostics_view(check),
         "robustness": robustness_view(check),

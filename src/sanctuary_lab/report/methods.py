@@ -147,7 +147,7 @@ def methods_view(checks: list[ClaimCheck], claim_cards: list[dict[str, Any]]) ->
             "claim": c["quote"],
             "href": c["href"],
             "margin": c["margin_text"],
-            "why": c["notes"],
+            "why": c["margin_why"],
         }
         for c in claim_cards
         if c["margin_text"]

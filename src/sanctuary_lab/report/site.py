@@ -299,7 +299,7 @@ def _spec_curves(sid: str, data: ReportData, sink: ChartSink) -> dict[str, Any] 
         (
             "median_estimate",
             "Median estimate (all outcomes in this family mix: see curves)",
-            formatting.fmt_number,
+            lambda v: formatting.fmt_number(v, ascii=False),
         ),
         ("share_same_sign", "Share with the median's sign", formatting.fmt_share),
         ("share_significant", "Share significant at 5%", formatting.fmt_share),
