@@ -132,17 +132,35 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+_SCI = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?[eE][+-]?\d+)\b")
+
+
+def plain_numbers(text: str) -> str:
+    """Scientific notation in free text written out: ``p = 3.09e-11`` -> ``p < 0.001``."""
+
+    def one(m: re.Match[str]) -> str:
+        v = float(m.group(1))
+        if abs(v) < 0.001:
+            return "<0.001" if v >= 0 else "above \u22120.001"
+        return fmt_value(v)
+
+    out = _SCI.sub(one, text)
+    return re.sub(r"=\s*<0\.001", "< 0.001", out)
+
+
 def diagnostics_view(check: ClaimCheck) -> list[dict[str, str]]:
     """Diagnostics with a readable status."""
+    from sanctuary_lab.report.labels import words
+
     out = []
     for d in _rows(getattr(check, "diagnostics", None)):
         status = str(d.get("status", "") or "")
         out.append(
             {
-                "name": str(d.get("name", "")).replace("_", " "),
+                "name": words(str(d.get("name", ""))).replace("_", " "),
                 "status": status,
                 "slug": verdict_slug(status),
-                "detail": str(d.get("detail", "") or ""),
+                "detail": plain_numbers(words(str(d.get("detail", "") or ""))),
             }
         )
     return out
@@ -150,13 +168,15 @@ def diagnostics_view(check: ClaimCheck) -> list[dict[str, str]]:
 
 def robustness_view(check: ClaimCheck) -> dict[str, Any]:
     """``holds in k of n``, the variants, and what would change the verdict."""
+    from sanctuary_lab.report.labels import words
+
     rob = getattr(check, "robustness", None) or {}
     if not isinstance(rob, dict):
         rob = {}
     unit = check.unit or ""
     variants = [
         {
-            "label": str(v.get("label", "")),
+            "label": words(str(v.get("label", ""))),
             "verdict": verdict_label(str(v.get("verdict", ""))),
             "slug": verdict_slug(str(v.get("verdict", ""))),
             "estimate": fmt_value(v.get("estimate"), unit),
@@ -166,7 +186,7 @@ def robustness_view(check: ClaimCheck) -> dict[str, Any]:
         for v in _rows(rob.get("variants"))
     ]
     holds, total = rob.get("holds"), rob.get("total")
-    flips = [str(f) for f in rob.get("flips", []) or []]
+    flips = [words(str(f)) for f in rob.get("flips", []) or []]
     if is_number(holds) and is_number(total) and int(total) > 0:
         summary = f"The verdict holds in {int(holds)} of {int(total)} variants we ran."
     else:
@@ -224,8 +244,8 @@ def claim_card(check: ClaimCheck, study_titles: dict[str, str]) -> dict[str, Any
         "verdict_meaning": VERDICT_MEANINGS.get(check.verdict, ""),
         "qualifier": str(getattr(check, "qualifier", "") or ""),
         "exploratory": bool(getattr(check, "exploratory", False)),
-        "sentence": say(finding_sentence(check)),
-        "reason": say(check.reason),
+        "sentence": plain_numbers(say(finding_sentence(check))),
+        "reason": plain_numbers(say(check.reason)),
         "published_text": fmt_value(check.published_value, unit),
         "estimate_text": fmt_value(check.estimate, unit),
         "ci_text": fmt_ci(check.ci_low, check.ci_high, unit),

@@ -244,6 +244,7 @@ def design(name: str) -> str:
     return _IDENT.sub(lambda m: _DESIGNS.get(m.group(0), term(m.group(0))), text)
 
 
+_FILE_EXT = {"csv", "json", "xlsx", "xls", "toml", "md", "py", "html", "txt", "dta", "zip", "js"}
 _VINTAGE = re.compile(r"\b(acs|usdata|census)_?(\d{4})(?:_(\d{4}))?\b", re.I)
 
 
@@ -265,6 +266,14 @@ def words(value: str, names: dict[str, str] | None = None) -> str:
     for key, title in sorted((names or {}).items(), key=lambda kv: -len(kv[0])):
         text = re.sub(rf"(?<![\w/.]){re.escape(key)}(?![\w])", title, text)
     text = _VINTAGE.sub(lambda m: _ident(m.group(0)), text)
+    # dotted column references (``county_year_287g.first_year``), not file names
+    text = re.sub(
+        r"(?<![\w/.])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\.([a-z][a-z0-9_]*)(?![\w/])",
+        lambda m: (
+            m.group(0) if m.group(2) in _FILE_EXT else f"{_ident(m.group(1))}, {_ident(m.group(2))}"
+        ),
+        text,
+    )
     return re.sub(
         r"(?<![\w/.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?:\[[^\]]*\])?(?![\w/]|\.[a-z])",
         lambda m: _ident(m.group(0)),

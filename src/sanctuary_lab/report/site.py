@@ -198,7 +198,7 @@ def _comparison_rows(study: Any) -> list[dict[str, str]]:
                 "n_units", "n_treated", "notes"):  # fmt: skip
         if key not in pub and key not in ours:
             continue
-        a, b = cards._text(pub.get(key)), cards._text(ours.get(key))
+        a, b = labels.words(cards._text(pub.get(key))), labels.words(cards._text(ours.get(key)))
         rows.append(
             {
                 "aspect": labels.column(key).replace("Number of units", "Units"),
@@ -463,7 +463,7 @@ def _study_view(
     return {
         "study_id": sid,
         "title": run.title,
-        "citation": run.citation,
+        "citation": say_words(run.citation),
         "design": labels.design(run.design),
         "question": say_words(
             getattr(study, "summary", "") if study is not None else run.sample.get("description")
@@ -803,7 +803,7 @@ def _write_into(
             {
                 "href": f"studies/{run.study_id}.html",
                 "title": run.title,
-                "citation": run.citation,
+                "citation": labels.words(run.citation),
                 "design": labels.design(run.design),
                 "n_results": len(run.results),
                 "n_claims": len(s["claims"]),
