@@ -39,7 +39,7 @@ def test_one_formatter_rules() -> None:
 def test_progress_lines_without_a_terminal() -> None:
     buf = io.StringIO()
     now = [0.0]
-    cb = line_printer(buf, every=5.0, clock=lambda: now[0])
+    cb = line_printer(buf, every=5.0, clock=lambda: now[0], delay=0.0)
     for done in range(0, 101):
         now[0] = done * 0.5
         cb("multiverse: fitting", done, 100)
@@ -48,6 +48,15 @@ def test_progress_lines_without_a_terminal() -> None:
     assert lines[-1] == "multiverse: fitting: 100/100 (100%)"
     # one line at the start, one per 5 s of a 50 s run, one at the end
     assert 8 <= len(lines) <= 13
+    # nothing during the first seconds: a quick command or error prints no progress
+    quiet = io.StringIO()
+    t = [0.0]
+    cb2 = line_printer(quiet, clock=lambda: t[0], delay=3.0)
+    cb2("run: fitting", 1, 10)
+    assert quiet.getvalue() == ""
+    t[0] = 4.0
+    cb2("run: fitting", 5, 10)
+    assert quiet.getvalue() == "run: fitting: 5/10 (50%)\n"
 
 
 def test_provenance_counts_rows_and_fields_separately() -> None:
@@ -89,5 +98,5 @@ def test_run_wong_shows_distinct_sensitivity_labels(monkeypatch, capsys, warehou
         )
     for line in out.splitlines():
         assert len(line) <= 80, line
-    # progress went to stderr as plain lines (no terminal under pytest)
-    assert "wong2017_cross_section" in err
+    # progress (if any: only after 3 s) goes to stderr as plain lines, never to stdout
+    assert "%)" not in out

@@ -19,17 +19,25 @@ Callback = Callable[[str, int, int], None]
 
 
 def line_printer(
-    stream: TextIO | None = None, every: float = 5.0, clock: Callable[[], float] = time.monotonic
+    stream: TextIO | None = None,
+    every: float = 5.0,
+    clock: Callable[[], float] = time.monotonic,
+    delay: float = 3.0,
 ) -> Callback:
     """A callback that writes one plain line when a stage starts or ends and at most one per
-    ``every`` seconds in between; the stage is the message before its first ``": "``."""
+    ``every`` seconds in between; the stage is the message before its first ``": "``. Nothing is
+    printed during the first ``delay`` seconds, so a command that ends (or fails) quickly writes
+    only its result or its one-line error."""
     out = stream if stream is not None else sys.stderr
     last: dict[str, float] = {}
+    start = clock()
 
     def callback(message: str, done: int, total: int) -> None:
         text = str(message)
         stage = text.split(": ", 1)[0]
         now = clock()
+        if now - start < delay:
+            return  # quick commands (and one-line errors) print no progress at all
         first = stage not in last
         finished = total > 0 and done >= total
         if not (first or finished or now - last[stage] >= every):
