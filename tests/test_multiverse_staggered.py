@@ -160,7 +160,7 @@ def _doc() -> dict:
                 "outcome": ["y", "log(y2)", "y3"],
                 "treatment": ["d", {"label": "x>=.5", "column": "x", "threshold": 0.5}],
                 "years": [[1, 9], [2, 9]],
-                "sample": ["all", {"label": "odd", "query": "u % 2 == 1"}],
+                "sample": ["all", {"label": "no_u4", "query": "u != 4"}],
                 "estimator": ["ols", "cs_never", "cs_notyet"],
             },
             "designs": {

@@ -224,7 +224,7 @@ _CHOICE_KEYS: dict[str, frozenset[str]] = {
     "years": frozenset({"start", "end", "label"}),
     "sample": frozenset({"label", "query"}),
 }
-_DESIGN_KEYS = frozenset({"options", "binary_treatment", "fixed_effects", "term", "only"})
+_DESIGN_KEYS = frozenset({"design", "options", "binary_treatment", "fixed_effects", "term", "only"})
 _EXCLUDE_KEYS = frozenset({"when", "reason"})
 
 

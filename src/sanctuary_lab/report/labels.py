@@ -215,7 +215,7 @@ def result_label(label: str) -> str:
         head += ", " + kind.replace("_", " ")
     if sens:
         key, _, value = sens.partition("=")
-        head += f" ({key.replace('_', ' ')} = {value})"
+        head += f" ({key.replace('_', ' ')} = {value.replace('_', ' ')})"
     return head
 
 
