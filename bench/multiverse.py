@@ -283,7 +283,7 @@ def main() -> None:
     )
     pf.feols("y~x|g+t", wdf, vcov={"CRV1": "g"}).wildboottest(param="x", reps=9, seed=1)
     if not args.skip_real:
-        from sanctuary_lab.config import resolve_raw_dir, resolve_warehouse
+        from sanctuary_lab.core.config import resolve_raw_dir, resolve_warehouse
 
         wh = resolve_warehouse(args.warehouse)
         if not wh.is_file():

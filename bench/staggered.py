@@ -7,7 +7,7 @@ structure), samples, year windows and the comparison group (never / not-yet trea
 
 1. by the multiverse engine (``run_curve``, in-process), whose staggered specs go through the
    batched kernel :mod:`sanctuary_lab.multiverse.staggered`;
-2. by a loop of the project's single-fit design (``CallawaySantAnnaSpec``, csdid) and
+2. by a loop of the project's single-fit design (``CallawaySantAnnaDesign``, csdid) and
 3. by a loop of the ``differences`` package's ``ATTgt`` (another maintained implementation),
 
 both loops on a random subsample of specs (``--loop-sample``), their per-spec time extrapolated
@@ -46,7 +46,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.designs.staggered import CallawaySantAnnaSpec
+from sanctuary_lab.designs.staggered.callaway_santanna import CallawaySantAnnaDesign
 from sanctuary_lab.multiverse.backends import LocalBackend
 from sanctuary_lab.multiverse.engine import run_curve
 from sanctuary_lab.multiverse.frame import prepare_frame
@@ -145,7 +145,7 @@ def single_fit_loop(mv, frame, rows) -> tuple[float, list[float]]:
         sub, opts, term = _subframe(mv, frame, r)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = CallawaySantAnnaSpec(**opts).fit(sub)
+            res = CallawaySantAnnaDesign(**opts).fit(sub)
         est.append(float(res.tidy().set_index("term").loc[term, "estimate"]))
     return (time.perf_counter() - t0) / len(rows), est
 

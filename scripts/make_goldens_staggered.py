@@ -1,7 +1,7 @@
 """Write the staggered-DiD / event-study goldens from implementations OTHER than the designs'.
 
 Output: ``tests/golden/staggered_mpdta.json``, a list of cases. Each case names a design, the
-options to build its spec with :func:`sanctuary_lab.designs.registry.spec_from_dict`, the
+options to build its spec with :func:`sanctuary_lab.designs.registry.design_from_dict`, the
 independent implementation used, and expected rows ``{table, term, estimate, std_error}``
 (``std_error`` is ``null`` where the conventions differ and only points are compared).
 
@@ -225,7 +225,7 @@ def main(argv: list[str]) -> None:
     if argv:
         ref = Path(argv[0])
     else:
-        from sanctuary_lab.config import resolve_raw_dir, resolve_reference_dir
+        from sanctuary_lab.core.config import resolve_raw_dir, resolve_reference_dir
 
         ref = resolve_reference_dir(resolve_raw_dir())
     df = load(ref)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sanctuary_lab.config import resolve_raw_dir, resolve_reference_dir
+from sanctuary_lab.core.config import resolve_raw_dir, resolve_reference_dir
 
 
 @pytest.fixture(scope="session")

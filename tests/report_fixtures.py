@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.designs.result import Result
+from sanctuary_lab.core.result import Result
 from sanctuary_lab.report import maps
 from sanctuary_lab.report.site import MapLayer, ReportData
 from sanctuary_lab.report.sources import read_sources
-from sanctuary_lab.studies.model import ClaimCheck, StudyRun
+from sanctuary_lab.studies.records import ClaimCheck, StudyRun
 
 
 def _tidy(terms: list[str], est: list[float], se: list[float], n: int) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources.acs_kaggle import AcsKaggle
 from sanctuary_lab.sources.county_facts import CountyFacts2014
 from sanctuary_lab.sources.marshall_city import MarshallCityCrime

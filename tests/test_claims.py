@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sanctuary_lab.designs.result import Result
-from sanctuary_lab.errors import InputError, SpecError
+from sanctuary_lab.core.errors import InputError, SpecError
+from sanctuary_lab.core.result import Result
 from sanctuary_lab.studies.claims import CLAIM_COLUMNS, check, load_registry
-from sanctuary_lab.studies.model import StudyRun
+from sanctuary_lab.studies.records import StudyRun
 from sanctuary_lab.studies.verdict import judge
 
 
@@ -152,7 +152,7 @@ def test_bundled_registry_covers_every_source_statement() -> None:
     reg = load_registry()
     import re
 
-    from sanctuary_lab.config import resolve_raw_dir
+    from sanctuary_lab.core.config import resolve_raw_dir
 
     # the shared folder holds data/raw and claims side by side
     src = resolve_raw_dir().parent.parent / "claims" / "source_statements.md"
@@ -339,7 +339,7 @@ def test_margins_table_is_complete_and_justified() -> None:
 
 
 def test_formatter_natural_units() -> None:
-    from sanctuary_lab.formatting import fmt_change, fmt_interval, fmt_level
+    from sanctuary_lab.core.formatting import fmt_change, fmt_interval, fmt_level
 
     assert fmt_change(math.log(0.9), "log points") == "10% lower"
     assert fmt_change(-35.5, "crimes per 10,000") == "35.5 fewer crimes per 10,000"
@@ -369,8 +369,8 @@ def test_check_text_output_fits_80_columns_and_escapes_markup(
 ) -> None:
     from rich.console import Console
 
-    from sanctuary_lab.studies import commands
-    from sanctuary_lab.studies.model import ClaimCheck
+    from sanctuary_lab.cli import studies as commands
+    from sanctuary_lab.studies.records import ClaimCheck
 
     c = ClaimCheck(
         "x_claim", "a [bold]quote[/bold] with [red]markup[/red] " * 4, "who [i]", "q", None, "",

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import run_cli
-from sanctuary_lab.cli_progress import line_printer
-from sanctuary_lab.formatting import fmt_ci, fmt_count, fmt_number, fmt_p, fmt_share, fmt_value
-from sanctuary_lab.warehouse.commands import provenance_counts
+from sanctuary_lab.cli.progress import line_printer
+from sanctuary_lab.cli.warehouse import provenance_counts
+from sanctuary_lab.core.formatting import fmt_ci, fmt_count, fmt_number, fmt_p, fmt_share, fmt_value
 
 
 def test_one_formatter_rules() -> None:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanctuary_lab.designs.registry import designs, spec_from_dict
-from sanctuary_lab.designs.result import TIDY_COLUMNS, Result
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import TIDY_COLUMNS, Result
+from sanctuary_lab.designs.registry import design_from_dict, designs
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_all_designs_registered() -> None:
     ],
 )
 def test_tidy_columns_and_json_round_trip(counties: pd.DataFrame, name: str, opts: dict) -> None:
-    res = spec_from_dict(name, dict(outcome="y", treatment="d", **opts)).fit(counties)
+    res = design_from_dict(name, dict(outcome="y", treatment="d", **opts)).fit(counties)
     tidy = res.tidy()
     assert list(tidy.columns[: len(TIDY_COLUMNS)]) == list(TIDY_COLUMNS)
     assert tidy["std_error"].gt(0).all() and tidy["ci_low"].lt(tidy["ci_high"]).all()
@@ -57,7 +57,7 @@ def test_tidy_columns_and_json_round_trip(counties: pd.DataFrame, name: str, opt
 
 
 def test_strata_terms_are_within_stratum_differences(counties: pd.DataFrame) -> None:
-    res = spec_from_dict("cross_section", dict(outcome="y", treatment="d", strata="stratum")).fit(
+    res = design_from_dict("cross_section", dict(outcome="y", treatment="d", strata="stratum")).fit(
         counties
     )
     assert list(res.tidy()["term"]) == ["d:stratum=1", "d:stratum=2", "d:stratum=3"]
@@ -68,7 +68,7 @@ def test_strata_terms_are_within_stratum_differences(counties: pd.DataFrame) -> 
 
 
 def test_weights_give_weighted_difference_in_means(counties: pd.DataFrame) -> None:
-    res = spec_from_dict("cross_section", dict(outcome="y", treatment="d", weights="pop")).fit(
+    res = design_from_dict("cross_section", dict(outcome="y", treatment="d", weights="pop")).fit(
         counties
     )
     c = counties
@@ -79,7 +79,7 @@ def test_weights_give_weighted_difference_in_means(counties: pd.DataFrame) -> No
 def test_stratum_without_variation_warns(counties: pd.DataFrame) -> None:
     df = counties.copy()
     df.loc[df.stratum == 2, "d"] = 0
-    res = spec_from_dict("cross_section", dict(outcome="y", treatment="d", strata="stratum")).fit(
+    res = design_from_dict("cross_section", dict(outcome="y", treatment="d", strata="stratum")).fit(
         df
     )
     assert "d:stratum=2" not in set(res.tidy()["term"])
@@ -88,19 +88,21 @@ def test_stratum_without_variation_warns(counties: pd.DataFrame) -> None:
 
 def test_unknown_column_lists_available(counties: pd.DataFrame) -> None:
     with pytest.raises(SpecError, match=r"\['nope'\] not found.*available columns: y, d, x1"):
-        spec_from_dict("cross_section", dict(outcome="y", treatment="d", controls=["nope"])).fit(
+        design_from_dict("cross_section", dict(outcome="y", treatment="d", controls=["nope"])).fit(
             counties
         )
 
 
 def test_treatment_never_varies(counties: pd.DataFrame) -> None:
     with pytest.raises(SpecError, match="never varies"):
-        spec_from_dict("cross_section", dict(outcome="y", treatment="d")).fit(counties.assign(d=1))
+        design_from_dict("cross_section", dict(outcome="y", treatment="d")).fit(
+            counties.assign(d=1)
+        )
 
 
 def test_non_binary_treatment_rejected(counties: pd.DataFrame) -> None:
     with pytest.raises(SpecError, match="must be binary"):
-        spec_from_dict("matching", dict(outcome="y", treatment="x1", covariates=["x2"])).fit(
+        design_from_dict("matching", dict(outcome="y", treatment="x1", covariates=["x2"])).fit(
             counties
         )
 
@@ -108,7 +110,7 @@ def test_non_binary_treatment_rejected(counties: pd.DataFrame) -> None:
 def test_collinear_controls_named(counties: pd.DataFrame) -> None:
     df = counties.assign(x3=2 * counties.x1 + 1)
     with pytest.raises(SpecError, match=r"'x3' is collinear with \['x1'\]"):
-        spec_from_dict(
+        design_from_dict(
             "cross_section", dict(outcome="y", treatment="d", controls=["x1", "x3"])
         ).fit(df)
 
@@ -116,7 +118,9 @@ def test_collinear_controls_named(counties: pd.DataFrame) -> None:
 def test_missing_values_dropped_and_reported(counties: pd.DataFrame) -> None:
     df = counties.copy()
     df.loc[:4, "x1"] = np.nan
-    res = spec_from_dict("cross_section", dict(outcome="y", treatment="d", controls=["x1"])).fit(df)
+    res = design_from_dict("cross_section", dict(outcome="y", treatment="d", controls=["x1"])).fit(
+        df
+    )
     assert res.tidy()["n_obs"].iloc[0] == len(df) - 5
     assert any("dropped 5 of 600" in w for w in res.metadata["warnings"])
 
@@ -124,35 +128,35 @@ def test_missing_values_dropped_and_reported(counties: pd.DataFrame) -> None:
 def test_cluster_count_checks(counties: pd.DataFrame) -> None:
     opts = dict(outcome="y", treatment="d", inference="crv1", cluster="g")
     with pytest.raises(SpecError, match="at least 2 clusters"):
-        spec_from_dict("cross_section", opts).fit(counties.assign(g="one"))
+        design_from_dict("cross_section", opts).fit(counties.assign(g="one"))
     few = counties.assign(g=np.arange(len(counties)) % 5)
-    res = spec_from_dict("cross_section", opts).fit(few)
+    res = design_from_dict("cross_section", opts).fit(few)
     assert any("only 5 clusters" in w and "wild" in w for w in res.metadata["warnings"])
     with pytest.raises(SpecError, match="needs a cluster column"):
-        spec_from_dict("cross_section", dict(outcome="y", treatment="d", inference="crv1")).fit(
+        design_from_dict("cross_section", dict(outcome="y", treatment="d", inference="crv1")).fit(
             counties
         )
 
 
 def test_unknown_option_and_bad_choices(counties: pd.DataFrame) -> None:
     with pytest.raises(SpecError, match="has no option"):
-        spec_from_dict("cross_section", dict(outcome="y", treatment="d", bogus=1))
+        design_from_dict("cross_section", dict(outcome="y", treatment="d", bogus=1))
     with pytest.raises(SpecError, match="unknown inference"):
-        spec_from_dict("cross_section", dict(outcome="y", treatment="d", inference="hc9")).fit(
+        design_from_dict("cross_section", dict(outcome="y", treatment="d", inference="hc9")).fit(
             counties
         )
     with pytest.raises(SpecError, match="wild bootstrap / permutation"):
-        spec_from_dict(
+        design_from_dict(
             "weighting", dict(outcome="y", treatment="d", covariates=["x1"], inference="ri")
         ).fit(counties)
     with pytest.raises(SpecError, match="n_neighbors"):
-        spec_from_dict(
+        design_from_dict(
             "matching", dict(outcome="y", treatment="d", covariates=["x1"], n_neighbors=0)
         ).fit(counties)
 
 
 def test_matching_balance_and_caliper(counties: pd.DataFrame) -> None:
-    res = spec_from_dict(
+    res = design_from_dict(
         "matching", dict(outcome="y", treatment="d", covariates=["x1", "x2"], caliper=0.05)
     ).fit(counties)
     bal = res.extras["balance"].set_index("covariate")
@@ -164,7 +168,7 @@ def test_matching_balance_and_caliper(counties: pd.DataFrame) -> None:
 
 
 def test_entropy_balancing_matches_means_exactly(counties: pd.DataFrame) -> None:
-    res = spec_from_dict(
+    res = design_from_dict(
         "weighting", dict(outcome="y", treatment="d", covariates=["x1", "x2"], method="entropy")
     ).fit(counties)
     bal = res.extras["balance"]
@@ -176,7 +180,7 @@ def test_entropy_balancing_matches_means_exactly(counties: pd.DataFrame) -> None
 def test_weighting_refuses_resampling_inference_after_fit(counties: pd.DataFrame) -> None:
     from sanctuary_lab.inference import with_inference
 
-    res = spec_from_dict("weighting", dict(outcome="y", treatment="d", covariates=["x1"])).fit(
+    res = design_from_dict("weighting", dict(outcome="y", treatment="d", covariates=["x1"])).fit(
         counties
     )
     crv = with_inference(res, "crv1", cluster="state")

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from sanctuary_lab.designs.event_study import EventStudySpec
-from sanctuary_lab.designs.registry import spec_from_dict
-from sanctuary_lab.designs.result import TIDY_COLUMNS, Result
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import TIDY_COLUMNS, Result
+from sanctuary_lab.designs.event_study import EventStudyDesign
+from sanctuary_lab.designs.registry import design_from_dict
 
 BASE = {"outcome": "lemp", "unit": "countyreal", "time": "year", "cohort": "first.treat"}
 
@@ -51,7 +51,7 @@ def test_weights_and_covariate_match_statsmodels_wls(mpdta: pd.DataFrame) -> Non
     """With a time-varying covariate and weights, coefficients and CRV1 SEs match WLS to 1e-6."""
     rng = np.random.default_rng(3)
     df = mpdta.assign(x=rng.normal(size=len(mpdta)), w=rng.uniform(0.5, 2.0, len(mpdta)))
-    res = EventStudySpec(**BASE, window=(-3, 3), covariates=["x"], weights="w").fit(df)
+    res = EventStudyDesign(**BASE, window=(-3, 3), covariates=["x"], weights="w").fit(df)
     ks, params, se, _ = _dummy_ols(df, -3, 3, ["x"], weights=df["w"])
     t = res.tidy().set_index("term")
     names = {-3: "rel_time[<=-3]", 3: "rel_time[>=3]"}
@@ -66,7 +66,7 @@ def test_pretrend_wald_matches_hand_computation(mpdta: pd.DataFrame) -> None:
     """F = b' V^-1 b / q over the leads, F(q, G-1) p-value, with the reference's V."""
     from scipy import stats
 
-    res = EventStudySpec(**BASE, window=(-3, 3)).fit(mpdta)
+    res = EventStudyDesign(**BASE, window=(-3, 3)).fit(mpdta)
     ks, params, _, vcov = _dummy_ols(mpdta, -3, 3, [])
     pre = [f"k{k}" for k in ks if k < 0]
     b = params[pre].to_numpy()
@@ -79,14 +79,14 @@ def test_pretrend_wald_matches_hand_computation(mpdta: pd.DataFrame) -> None:
 
 def test_binning_pools_endpoints(mpdta: pd.DataFrame) -> None:
     """Window (-2, 2) bins rel <= -2 and rel >= 2; 'drop' removes those rows instead."""
-    binned = EventStudySpec(**BASE, window=(-2, 2)).fit(mpdta)
+    binned = EventStudyDesign(**BASE, window=(-2, 2)).fit(mpdta)
     assert list(binned.tidy()["term"][:4]) == [
         "rel_time[<=-2]",
         "rel_time[0]",
         "rel_time[1]",
         "rel_time[>=2]",
     ]
-    dropped = EventStudySpec(**BASE, window=(-2, 2), endpoints="drop").fit(mpdta)
+    dropped = EventStudyDesign(**BASE, window=(-2, 2), endpoints="drop").fit(mpdta)
     # mpdta cells outside [-2, 2]: cohort 2007 at rel -4, -3 (2 x 131 rows) + cohort 2004 at rel 3
     # (20 rows) + cohort 2006 at rel -3 (40 rows)
     assert binned.tidy()["n_obs"].iloc[0] - dropped.tidy()["n_obs"].iloc[0] == 2 * 131 + 20 + 40
@@ -99,24 +99,24 @@ def test_binning_pools_endpoints(mpdta: pd.DataFrame) -> None:
 
 
 def test_never_treated_kept_and_treatment_column(mpdta: pd.DataFrame) -> None:
-    res = EventStudySpec(**BASE).fit(mpdta)
+    res = EventStudyDesign(**BASE).fit(mpdta)
     assert res.metadata["n_never_treated"] == 309
     assert res.tidy()["n_obs"].iloc[0] == 2500
     d = mpdta.assign(d=((mpdta["first.treat"] > 0) & (mpdta["year"] >= mpdta["first.treat"])) * 1)
-    alt = EventStudySpec(**{**BASE, "cohort": None, "treatment": "d"}).fit(d)
+    alt = EventStudyDesign(**{**BASE, "cohort": None, "treatment": "d"}).fit(d)
     pd.testing.assert_frame_equal(alt.tidy(), res.tidy())
 
 
 def test_missing_cohort_means_never_treated(mpdta: pd.DataFrame) -> None:
-    a = EventStudySpec(**BASE).fit(mpdta)
-    b = EventStudySpec(**BASE).fit(
+    a = EventStudyDesign(**BASE).fit(mpdta)
+    b = EventStudyDesign(**BASE).fit(
         mpdta.assign(**{"first.treat": mpdta["first.treat"].replace(0, np.nan)})
     )
     pd.testing.assert_frame_equal(a.tidy(), b.tidy())
 
 
 def test_result_shape_plot_data_and_json(mpdta: pd.DataFrame) -> None:
-    res = spec_from_dict("event_study", {**BASE, "window": (-3, 3), "reference": -2}).fit(mpdta)
+    res = design_from_dict("event_study", {**BASE, "window": (-3, 3), "reference": -2}).fit(mpdta)
     tidy = res.tidy()
     assert list(tidy.columns[: len(TIDY_COLUMNS)]) == list(TIDY_COLUMNS)
     assert tidy["n_clusters"].iloc[0] == 500
@@ -132,7 +132,7 @@ def test_result_shape_plot_data_and_json(mpdta: pd.DataFrame) -> None:
 
 
 def test_hc1_inference_has_no_clusters(mpdta: pd.DataFrame) -> None:
-    res = EventStudySpec(**BASE, inference="hc1").fit(mpdta)
+    res = EventStudyDesign(**BASE, inference="hc1").fit(mpdta)
     assert res.tidy()["n_clusters"].isna().all()
     assert res.tidy().set_index("term").loc["pretrend_wald", "p_value"] > 0
 
@@ -156,32 +156,32 @@ P = {"outcome": "y", "unit": "u", "time": "t", "window": (-2, 2)}
 def test_errors() -> None:
     df = _panel()
     with pytest.raises(SpecError, match=r"\['yy'\] not found.*available columns: u, t, g, y, d"):
-        EventStudySpec(**{**P, "outcome": "yy"}, cohort="g").fit(df)
+        EventStudyDesign(**{**P, "outcome": "yy"}, cohort="g").fit(df)
     with pytest.raises(SpecError, match="never varies"):
-        EventStudySpec(**P, cohort="g").fit(df.assign(g=0))
+        EventStudyDesign(**P, cohort="g").fit(df.assign(g=0))
     bad = df.copy()
     bad.loc[(bad["u"] == 4) & (bad["t"] == 2005), "d"] = 0
     with pytest.raises(SpecError, match="unit 4 switches off in period 2005"):
-        EventStudySpec(**P, treatment="d").fit(bad)
+        EventStudyDesign(**P, treatment="d").fit(bad)
     with pytest.raises(SpecError, match="must be binary 0/1"):
-        EventStudySpec(**P, treatment="g").fit(df)
+        EventStudyDesign(**P, treatment="g").fit(df)
     with pytest.raises(SpecError, match="must be numeric"):
-        EventStudySpec(**{**P, "outcome": "name"}, cohort="g").fit(df)
+        EventStudyDesign(**{**P, "outcome": "name"}, cohort="g").fit(df)
     with pytest.raises(SpecError, match="at least 2 clusters"):
-        EventStudySpec(**P, cohort="g", cluster="name").fit(df)
+        EventStudyDesign(**P, cohort="g", cluster="name").fit(df)
     with pytest.raises(SpecError, match="window"):
-        EventStudySpec(**{**P, "window": (1, 3)}, cohort="g").fit(df)
+        EventStudyDesign(**{**P, "window": (1, 3)}, cohort="g").fit(df)
     with pytest.raises(SpecError, match="binned lower endpoint"):
-        EventStudySpec(**{**P, "window": (-1, 3)}, cohort="g").fit(df)
+        EventStudyDesign(**{**P, "window": (-1, 3)}, cohort="g").fit(df)
     with pytest.raises(SpecError, match="endpoints must be"):
-        EventStudySpec(**P, cohort="g", endpoints="trim").fit(df)
+        EventStudyDesign(**P, cohort="g", endpoints="trim").fit(df)
     with pytest.raises(SpecError, match="varies within unit 2"):
-        EventStudySpec(**P, cohort="g").fit(df.assign(g=np.where(df.index == 12, 2004, df["g"])))
+        EventStudyDesign(**P, cohort="g").fit(df.assign(g=np.where(df.index == 12, 2004, df["g"])))
 
 
 def test_few_clusters_and_unbalanced_warn() -> None:
     df = _panel().drop(index=[5])
-    res = EventStudySpec(**P, cohort="g").fit(df)
+    res = EventStudyDesign(**P, cohort="g").fit(df)
     warns = " | ".join(res.metadata["warnings"])
     assert "only 6 clusters" in warns and "unbalanced panel" in warns
 
@@ -195,18 +195,18 @@ def test_randomization_inference_on_staggered_timing() -> None:
 
     flat = simulate(seed=11, n_units=100, constant=True)
     opts = {**SIM, "window": (-4, 4), "inference": "ri", "n_boot": 99, "seed": 3}
-    ri = EventStudySpec(**opts).fit(flat).tidy().set_index("term")
-    crv = EventStudySpec(**{**SIM, "window": (-4, 4)}).fit(flat).tidy().set_index("term")
+    ri = EventStudyDesign(**opts).fit(flat).tidy().set_index("term")
+    crv = EventStudyDesign(**{**SIM, "window": (-4, 4)}).fit(flat).tidy().set_index("term")
     terms = [t for t in crv.index if t.startswith("rel_time")]
     np.testing.assert_allclose(ri.loc[terms, "estimate"], crv.loc[terms, "estimate"], atol=1e-10)
     assert (ri.loc[["rel_time[0]", "rel_time[1]", "rel_time[>=4]"], "p_value"] == 0.01).all()
     assert ri.loc["pretrend_wald", "p_value"] > 0.05
     assert ri["ci_low"].isna().all()
-    again = EventStudySpec(**opts).fit(flat).tidy()
+    again = EventStudyDesign(**opts).fit(flat).tidy()
     pd.testing.assert_frame_equal(again, ri.reset_index()[again.columns])
     trend = simulate(seed=5, n_units=100, pretrend=0.4, constant=True)
-    assert EventStudySpec(**opts).fit(trend).tidy().set_index("term").loc[
+    assert EventStudyDesign(**opts).fit(trend).tidy().set_index("term").loc[
         "pretrend_wald", "p_value"
     ] == pytest.approx(0.01)
     with pytest.raises(SpecError, match="needs endpoints='bin'"):
-        EventStudySpec(**{**opts, "endpoints": "drop"}).fit(flat)
+        EventStudyDesign(**{**opts, "endpoints": "drop"}).fit(flat)

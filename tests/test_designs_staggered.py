@@ -11,16 +11,16 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 
-from sanctuary_lab.designs.registry import spec_from_dict
-from sanctuary_lab.designs.result import TIDY_COLUMNS, Result
-from sanctuary_lab.designs.staggered import CallawaySantAnnaSpec
-from sanctuary_lab.designs.staggered_did2s import Did2sSpec
-from sanctuary_lab.designs.staggered_sunab import SunAbrahamSpec
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import TIDY_COLUMNS, Result
+from sanctuary_lab.designs.registry import design_from_dict
+from sanctuary_lab.designs.staggered.callaway_santanna import CallawaySantAnnaDesign
+from sanctuary_lab.designs.staggered.did2s import Did2sDesign
+from sanctuary_lab.designs.staggered.sun_abraham import SunAbrahamDesign
 
 GOLDEN = Path(__file__).parent / "golden" / "staggered_mpdta.json"
 BASE = {"outcome": "lemp", "unit": "countyreal", "time": "year", "cohort": "first.treat"}
-SPECS = [CallawaySantAnnaSpec, SunAbrahamSpec, Did2sSpec]
+SPECS = [CallawaySantAnnaDesign, SunAbrahamDesign, Did2sDesign]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def _case_id(case: dict) -> str:
 def test_matches_independent_implementation(case: dict, mpdta: pd.DataFrame) -> None:
     """Each design agrees with an independent implementation to 1e-6 (points; SEs where defined
     identically)."""
-    res = spec_from_dict(case["design"], case["options"]).fit(mpdta)
+    res = design_from_dict(case["design"], case["options"]).fit(mpdta)
     tidy = res.tidy().set_index("term")
     att_gt = res.extras.get("att_gt")
     checked = 0
@@ -63,7 +63,7 @@ def test_matches_independent_implementation(case: dict, mpdta: pd.DataFrame) -> 
 @pytest.mark.reference
 def test_sun_abraham_matches_pyfixest_saturated(mpdta: pd.DataFrame) -> None:
     """Our IW aggregation equals pyfixest's own saturated event-study aggregation."""
-    ours = SunAbrahamSpec(**BASE, window=(-4, 3)).fit(mpdta).tidy().set_index("term")
+    ours = SunAbrahamDesign(**BASE, window=(-4, 3)).fit(mpdta).tidy().set_index("term")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = pf.event_study(
@@ -85,22 +85,22 @@ def test_sun_abraham_matches_pyfixest_saturated(mpdta: pd.DataFrame) -> None:
 def test_cs_pretest_matches_r_did(mpdta: pd.DataFrame) -> None:
     """R did 2.x prints 'P-value for pre-test of parallel trends assumption: 0.16812' for mpdta
     (never-treated, dr, unconditional)."""
-    res = CallawaySantAnnaSpec(**BASE).fit(mpdta)
+    res = CallawaySantAnnaDesign(**BASE).fit(mpdta)
     row = res.tidy().set_index("term").loc["pretrend_wald"]
     assert row["p_value"] == pytest.approx(0.16812, abs=1e-5)
     assert res.metadata["pretrend"]["df"] == 5
 
 
 def test_cs_treatment_column_equals_cohort_column(mpdta: pd.DataFrame) -> None:
-    a = CallawaySantAnnaSpec(**BASE).fit(mpdta)
+    a = CallawaySantAnnaDesign(**BASE).fit(mpdta)
     opts = {**BASE, "cohort": None, "treatment": "d"}
     d = mpdta.assign(d=((mpdta["first.treat"] > 0) & (mpdta["year"] >= mpdta["first.treat"])) * 1)
-    b = CallawaySantAnnaSpec(**opts).fit(d)
+    b = CallawaySantAnnaDesign(**opts).fit(d)
     assert a.coef("att") == pytest.approx(b.coef("att"), abs=1e-12)
 
 
 def test_cs_aggregations_and_att_gt(mpdta: pd.DataFrame) -> None:
-    res = CallawaySantAnnaSpec(**BASE).fit(mpdta)
+    res = CallawaySantAnnaDesign(**BASE).fit(mpdta)
     terms = set(res.tidy()["term"])
     assert {"att", "att_dynamic", "att_group", "att_calendar", "pretrend_wald"} <= terms
     assert len(res.extras["att_gt"]) == 12  # 3 cohorts x 4 periods after the first
@@ -131,7 +131,7 @@ def test_result_shape_and_json_round_trip(spec, mpdta: pd.DataFrame) -> None:
     assert back.metadata["cohorts"] == [2004, 2006, 2007]
 
 
-@pytest.mark.parametrize("spec", [SunAbrahamSpec, Did2sSpec], ids=lambda s: s.__name__)
+@pytest.mark.parametrize("spec", [SunAbrahamDesign, Did2sDesign], ids=lambda s: s.__name__)
 def test_reference_period_marked(spec, mpdta: pd.DataFrame) -> None:
     es = spec(**BASE, window=(-3, 3), reference=-2).fit(mpdta).plot_data()
     ref = es.loc[es["reference"]]
@@ -140,14 +140,14 @@ def test_reference_period_marked(spec, mpdta: pd.DataFrame) -> None:
 
 
 def test_cs_universal_base_marks_reference(mpdta: pd.DataFrame) -> None:
-    es = CallawaySantAnnaSpec(**BASE, base_period="universal").fit(mpdta).plot_data()
+    es = CallawaySantAnnaDesign(**BASE, base_period="universal").fit(mpdta).plot_data()
     ref = es.loc[es["reference"]]
     assert ref["rel_time"].tolist() == [-1]
     assert ref["estimate"].iloc[0] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_did2s_drops_units_without_two_untreated_periods(mpdta: pd.DataFrame) -> None:
-    res = Did2sSpec(**BASE).fit(mpdta)
+    res = Did2sDesign(**BASE).fit(mpdta)
     assert any("fewer than 2 untreated" in w for w in res.metadata["warnings"])
     assert res.tidy()["n_clusters"].iloc[0] == 480  # the 20 cohort-2004 counties are dropped
 
@@ -193,19 +193,19 @@ def test_non_absorbing_treatment_names_unit(spec) -> None:
 def test_single_cohort_no_never_treated_not_yet_treated() -> None:
     df = _panel(cohorts=dict.fromkeys(range(6), 2003))
     with pytest.raises(SpecError, match="no comparison units.*drop the last cohort"):
-        CallawaySantAnnaSpec(**P, cohort="g", control="not_yet_treated").fit(df)
+        CallawaySantAnnaDesign(**P, cohort="g", control="not_yet_treated").fit(df)
 
 
 def test_never_treated_control_without_never_treated_units() -> None:
     df = _panel(cohorts={0: 2003, 1: 2003, 2: 2003, 3: 2004, 4: 2004, 5: 2004})
     with pytest.raises(SpecError, match="no never-treated units; use control='not_yet_treated'"):
-        CallawaySantAnnaSpec(**P, cohort="g").fit(df)
+        CallawaySantAnnaDesign(**P, cohort="g").fit(df)
 
 
 def test_sun_abraham_single_cohort_without_controls() -> None:
     df = _panel(cohorts=dict.fromkeys(range(6), 2003))
     with pytest.raises(SpecError, match="no comparison group"):
-        SunAbrahamSpec(**P, cohort="g").fit(df)
+        SunAbrahamDesign(**P, cohort="g").fit(df)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.__name__)
@@ -216,7 +216,7 @@ def test_too_few_clusters(spec) -> None:
 
 
 def test_few_clusters_warns() -> None:
-    res = SunAbrahamSpec(**P, cohort="g", cluster="s", window=(-2, 1)).fit(_panel())
+    res = SunAbrahamDesign(**P, cohort="g", cluster="s", window=(-2, 1)).fit(_panel())
     assert any("only 3 clusters" in w for w in res.metadata["warnings"])
 
 
@@ -231,23 +231,23 @@ def test_unbalanced_panel_warns(spec, mpdta: pd.DataFrame) -> None:
 def test_duplicate_rows_and_both_timing_columns() -> None:
     df = _panel()
     with pytest.raises(SpecError, match="exactly one of cohort="):
-        SunAbrahamSpec(**P, cohort="g", treatment="d").fit(df)
+        SunAbrahamDesign(**P, cohort="g", treatment="d").fit(df)
     with pytest.raises(SpecError, match="more than one row for unit 0 in period 2000"):
-        SunAbrahamSpec(**P, cohort="g").fit(pd.concat([df, df.iloc[:1]]))
+        SunAbrahamDesign(**P, cohort="g").fit(pd.concat([df, df.iloc[:1]]))
 
 
 def test_bad_options() -> None:
     df = _panel()
     with pytest.raises(SpecError, match="control must be"):
-        CallawaySantAnnaSpec(**P, cohort="g", control="everyone").fit(df)
+        CallawaySantAnnaDesign(**P, cohort="g", control="everyone").fit(df)
     with pytest.raises(SpecError, match="method must be"):
-        CallawaySantAnnaSpec(**P, cohort="g", method="ols").fit(df)
+        CallawaySantAnnaDesign(**P, cohort="g", method="ols").fit(df)
     with pytest.raises(SpecError, match="reference period 0 must be a pre-period"):
-        SunAbrahamSpec(**P, cohort="g", reference=0).fit(df)
+        SunAbrahamDesign(**P, cohort="g", reference=0).fit(df)
     with pytest.raises(SpecError, match="inference='wild' is not available"):
-        SunAbrahamSpec(**P, cohort="g", inference="wild").fit(df)
+        SunAbrahamDesign(**P, cohort="g", inference="wild").fit(df)
     with pytest.raises(SpecError, match="has no option"):
-        spec_from_dict("did2s", {**P, "cohort": "g", "bogus": 1})
+        design_from_dict("did2s", {**P, "cohort": "g", "bogus": 1})
 
 
 # ----------------------------------------------------------------------------- real panel
@@ -276,7 +276,9 @@ def test_cs_matches_differences_on_state_sc_panel(sc_panel: pd.DataFrame) -> Non
     from differences import ATTgt
 
     opts = {"outcome": "log_index_crime_rate", "unit": "state", "time": "year"}
-    res = CallawaySantAnnaSpec(**opts, cohort="sc_cohort", control="not_yet_treated").fit(sc_panel)
+    res = CallawaySantAnnaDesign(**opts, cohort="sc_cohort", control="not_yet_treated").fit(
+        sc_panel
+    )
     d = sc_panel.assign(cohort=sc_panel["sc_cohort"].replace(0, np.nan)).set_index(
         ["state", "year"]
     )
@@ -307,7 +309,7 @@ def test_cs_matches_differences_on_state_sc_panel(sc_panel: pd.DataFrame) -> Non
 @pytest.mark.reference
 def test_all_staggered_designs_run_on_state_sc_panel(sc_panel: pd.DataFrame) -> None:
     opts = {"outcome": "log_index_crime_rate", "unit": "state", "time": "year"}
-    for spec in (SunAbrahamSpec, Did2sSpec):
+    for spec in (SunAbrahamDesign, Did2sDesign):
         res = spec(**opts, cohort="sc_cohort").fit(sc_panel)
         t = res.tidy().set_index("term")
         assert np.isfinite(t.loc["att", "estimate"]) and t.loc["att", "std_error"] > 0
@@ -325,7 +327,7 @@ def test_cs_weighted_matches_differences(mpdta: pd.DataFrame) -> None:
     from differences import ATTgt
 
     df = mpdta.assign(w=np.exp(mpdta["lpop"]))
-    res = CallawaySantAnnaSpec(**BASE, weights="w").fit(df)
+    res = CallawaySantAnnaDesign(**BASE, weights="w").fit(df)
     d = df.assign(cohort=df["first.treat"].replace(0, np.nan)).set_index(["countyreal", "year"])
     att = ATTgt(data=d, cohort_column="cohort")
     with contextlib.redirect_stdout(io.StringIO()):
@@ -335,7 +337,7 @@ def test_cs_weighted_matches_differences(mpdta: pd.DataFrame) -> None:
     row = res.tidy().set_index("term").loc["att"]
     assert row["estimate"] == pytest.approx(simple["ATT"].iloc[0], abs=1e-6)
     assert row["std_error"] == pytest.approx(simple["std_error"].iloc[0], abs=1e-6)
-    unweighted = CallawaySantAnnaSpec(**BASE).fit(mpdta).coef("att")
+    unweighted = CallawaySantAnnaDesign(**BASE).fit(mpdta).coef("att")
     assert abs(row["estimate"] - unweighted) > 1e-3  # the weights matter
 
 
@@ -349,12 +351,12 @@ def test_no_never_treated_units_handled() -> None:
         [{"u": u, "t": t, "g": cohorts[u]} for u in range(30) for t in range(2000, 2010)]
     )
     df["y"] = rng.normal(size=len(df)) + 0.5 * (df["t"] >= df["g"])
-    cs = CallawaySantAnnaSpec(**P, cohort="g", control="not_yet_treated").fit(df)
+    cs = CallawaySantAnnaDesign(**P, cohort="g", control="not_yet_treated").fit(df)
     assert np.isfinite(cs.coef("att"))
-    sa = SunAbrahamSpec(**P, cohort="g").fit(df)
+    sa = SunAbrahamDesign(**P, cohort="g").fit(df)
     assert any("last-treated cohort (2007)" in w for w in sa.metadata["warnings"])
     assert sa.tidy()["n_obs"].iloc[0] == 30 * 7  # periods 2007-2009 dropped
-    d2 = Did2sSpec(**P, cohort="g").fit(df)
+    d2 = Did2sDesign(**P, cohort="g").fit(df)
     assert any("period(s) [2007, 2008, 2009]" in w for w in d2.metadata["warnings"])
     assert d2.tidy()["n_obs"].iloc[0] == 30 * 7
 
@@ -363,7 +365,7 @@ def test_csdid_failure_becomes_spec_error() -> None:
     """A single never-treated unit is too small a comparison group for csdid: one clear line."""
     df = _panel(cohorts={0: 0, 1: 2003, 2: 2003, 3: 2004, 4: 2004, 5: 2004})
     with pytest.raises(SpecError, match="Never-treated group is too small"):
-        CallawaySantAnnaSpec(**P, cohort="g").fit(df)
+        CallawaySantAnnaDesign(**P, cohort="g").fit(df)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.__name__)
@@ -383,7 +385,7 @@ def test_covariates_enter_the_model(spec, mpdta: pd.DataFrame) -> None:
 def test_sun_abraham_drops_cohorts_without_reference_cell(mpdta: pd.DataFrame) -> None:
     """mpdta's 2004 cohort is first seen at rel -1: with reference -2 it cannot be normalised
     and is dropped (rather than letting the solver drop an arbitrary collinear cell)."""
-    res = SunAbrahamSpec(**BASE, reference=-2, window=(-3, 3)).fit(mpdta)
+    res = SunAbrahamDesign(**BASE, reference=-2, window=(-3, 3)).fit(mpdta)
     assert any("cohort(s) [2004]" in w for w in res.metadata["warnings"])
     assert set(res.extras["cohort_effects"]["cohort"]) == {2006, 2007}
     assert res.tidy()["n_obs"].iloc[0] == 2500 - 20 * 5
@@ -399,7 +401,7 @@ def test_cs_cluster_se_is_clustered_influence_function(mpdta: pd.DataFrame) -> N
     from csdid.att_gt import ATTgt
 
     df = mpdta.assign(st=mpdta["countyreal"] // 1000).sort_values(["countyreal", "year"])
-    res = CallawaySantAnnaSpec(**BASE, cluster="st").fit(df)
+    res = CallawaySantAnnaDesign(**BASE, cluster="st").fit(df)
     model = ATTgt(yname="lemp", gname="first.treat", idname="countyreal", tname="year", data=df)
     with contextlib.redirect_stdout(io.StringIO()):
         psi = np.asarray(

@@ -7,9 +7,9 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 
-from sanctuary_lab.designs.registry import spec_from_dict
-from sanctuary_lab.designs.result import TIDY_COLUMNS, Result
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import TIDY_COLUMNS, Result
+from sanctuary_lab.designs.registry import design_from_dict
 from sanctuary_lab.inference import with_inference
 
 
@@ -33,7 +33,7 @@ BASE = dict(outcome="crimes", treatment="d", unit="unit", time="year")
 
 
 def test_tidy_json_and_rate_transform(panel: pd.DataFrame) -> None:
-    res = spec_from_dict(
+    res = design_from_dict(
         "twfe", {**BASE, "transform": "rate100k", "population": "pop", "controls": ["x"]}
     ).fit(panel)
     tidy = res.tidy()
@@ -53,7 +53,7 @@ def test_tidy_json_and_rate_transform(panel: pd.DataFrame) -> None:
 def test_log_transforms_and_population_weights(panel: pd.DataFrame) -> None:
     df = panel.copy()
     df.loc[:2, "crimes"] = 0
-    res = spec_from_dict("twfe", {**BASE, "transform": "log", "weights": "pop"}).fit(df)
+    res = design_from_dict("twfe", {**BASE, "transform": "log", "weights": "pop"}).fit(df)
     assert res.tidy()["n_obs"].iloc[0] == len(df) - 3
     assert any("<= 0 have no log" in w for w in res.metadata["warnings"])
     ref = pf.feols(
@@ -61,21 +61,21 @@ def test_log_transforms_and_population_weights(panel: pd.DataFrame) -> None:
         weights="pop", vcov={"CRV1": "unit"},
     ).coef()["d"]  # fmt: skip
     assert res.coef("d") == pytest.approx(ref, rel=1e-9)
-    res1p = spec_from_dict("twfe", {**BASE, "transform": "log1p"}).fit(df)
+    res1p = design_from_dict("twfe", {**BASE, "transform": "log1p"}).fit(df)
     assert res1p.tidy()["n_obs"].iloc[0] == len(df)
 
 
 def test_poisson_matches_fepois(panel: pd.DataFrame) -> None:
-    res = spec_from_dict("twfe", {**BASE, "family": "poisson", "controls": ["x"]}).fit(panel)
+    res = design_from_dict("twfe", {**BASE, "family": "poisson", "controls": ["x"]}).fit(panel)
     ref = pf.fepois("crimes ~ d + x | unit + year", panel, vcov={"CRV1": "unit"}).tidy().loc["d"]
     assert res.coef("d") == pytest.approx(ref["Estimate"], rel=1e-7)
     assert "exp(estimate)" in res.metadata["effect_scale"]
     with pytest.raises(SpecError, match="linear models only"):
-        spec_from_dict("twfe", {**BASE, "family": "poisson", "inference": "wild"}).fit(panel)
+        design_from_dict("twfe", {**BASE, "family": "poisson", "inference": "wild"}).fit(panel)
 
 
 def test_with_inference_keeps_estimate_changes_se(panel: pd.DataFrame) -> None:
-    res = spec_from_dict("twfe", {**BASE, "inference": "hc1"}).fit(panel)
+    res = design_from_dict("twfe", {**BASE, "inference": "hc1"}).fit(panel)
     crv = with_inference(res, "crv1", cluster="unit")
     assert crv.coef("d") == pytest.approx(res.coef("d"), rel=1e-12)
     assert crv.tidy()["std_error"].iloc[0] != pytest.approx(res.tidy()["std_error"].iloc[0])
@@ -88,27 +88,27 @@ def test_with_inference_keeps_estimate_changes_se(panel: pd.DataFrame) -> None:
 
 def test_validation_messages(panel: pd.DataFrame) -> None:
     with pytest.raises(SpecError, match="duplicated"):
-        spec_from_dict("twfe", BASE).fit(pd.concat([panel, panel.iloc[:3]]))
+        design_from_dict("twfe", BASE).fit(pd.concat([panel, panel.iloc[:3]]))
     with pytest.raises(SpecError, match="needs population"):
-        spec_from_dict("twfe", {**BASE, "transform": "rate100k"}).fit(panel)
+        design_from_dict("twfe", {**BASE, "transform": "rate100k"}).fit(panel)
     with pytest.raises(SpecError, match="never varies"):
-        spec_from_dict("twfe", BASE).fit(panel.assign(d=0))
+        design_from_dict("twfe", BASE).fit(panel.assign(d=0))
     by_unit = panel.assign(z=(panel.unit % 2).astype(float))  # time-invariant: absorbed
     with pytest.raises(SpecError, match="collinear with the fixed effects"):
-        spec_from_dict("twfe", {**BASE, "treatment": "z"}).fit(by_unit.assign(z=by_unit.z))
+        design_from_dict("twfe", {**BASE, "treatment": "z"}).fit(by_unit.assign(z=by_unit.z))
     with pytest.raises(SpecError, match="available columns"):
-        spec_from_dict("twfe", {**BASE, "unit": "county"}).fit(panel)
+        design_from_dict("twfe", {**BASE, "unit": "county"}).fit(panel)
     few = panel[panel.unit < 6]
-    res = spec_from_dict("twfe", BASE).fit(few)
+    res = design_from_dict("twfe", BASE).fit(few)
     assert any("only 6 clusters" in w for w in res.metadata["warnings"])
     with pytest.raises(SpecError, match="non-negative"):
-        spec_from_dict("twfe", {**BASE, "family": "poisson"}).fit(
+        design_from_dict("twfe", {**BASE, "family": "poisson"}).fit(
             panel.assign(crimes=-panel.crimes)
         )
 
 
 def test_poisson_exposure_offset(panel: pd.DataFrame) -> None:
-    res = spec_from_dict(
+    res = design_from_dict(
         "twfe", {**BASE, "family": "poisson", "exposure": "pop", "inference": "hc1"}
     ).fit(panel)
     df = panel.assign(lp=np.log(panel["pop"]))
@@ -117,16 +117,16 @@ def test_poisson_exposure_offset(panel: pd.DataFrame) -> None:
     # the simulated rate effect is +20 per 100k on a base of about 300-320: ~6% in logs
     assert 0.03 < res.coef("d") < 0.09
     with pytest.raises(SpecError, match="exposure is for family='poisson'"):
-        spec_from_dict("twfe", {**BASE, "exposure": "pop"}).fit(panel)
+        design_from_dict("twfe", {**BASE, "exposure": "pop"}).fit(panel)
 
 
 def test_wild_with_few_clusters_suggests_webb(panel: pd.DataFrame) -> None:
     few = panel[panel.unit < 8]
-    res = spec_from_dict("twfe", {**BASE, "inference": "wild", "n_boot": 99, "seed": 3}).fit(few)
+    res = design_from_dict("twfe", {**BASE, "inference": "wild", "n_boot": 99, "seed": 3}).fit(few)
     assert any("weights_type='webb'" in w for w in res.metadata["warnings"])
     info = res.extras["wild_bootstrap"].iloc[0]
     assert not info["full_enumeration"] and info["n_draws"] == 99  # 2^8 = 256 > 99 draws
-    webb = spec_from_dict(
+    webb = design_from_dict(
         "twfe", {**BASE, "inference": "wild", "n_boot": 99, "seed": 3, "weights_type": "webb"}
     ).fit(few)
     assert webb.extras["wild_bootstrap"]["n_draws"].iloc[0] == 99

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import InputError, SpecError
 from sanctuary_lab.studies import api
 from sanctuary_lab.studies.county_series import county_series
 from sanctuary_lab.studies.data import FRAMES
@@ -409,5 +409,5 @@ def test_economic_studies_run_with_pretrends_and_nchs_groups(warehouse: Path) ->
 
 
 def test_county_series_missing_warehouse(tmp_path: Path) -> None:
-    with pytest.raises(SpecError, match="warehouse not found"):
+    with pytest.raises(InputError, match="warehouse not found"):
         county_series(tmp_path / "none.duckdb", "06037")

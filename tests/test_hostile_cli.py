@@ -51,7 +51,7 @@ def test_debug_shows_the_traceback(cli: Cli, tmp_path: Path) -> None:
     bad.write_text("not a database")
     code, _, err = _run(cli, "info", "-w", str(bad))
     one_line_error(code, err, "not a DuckDB warehouse file")
-    from sanctuary_lab.errors import InputError
+    from sanctuary_lab.core.errors import InputError
 
     with pytest.raises(InputError):
         _run(cli, "--debug", "info", "-w", str(bad))

@@ -10,8 +10,8 @@ import pytest
 
 from cli_helpers import run_cli
 from hostile_helpers import one_line_error, snapshot, tiny_warehouse
-from sanctuary_lab.errors import SpecError
-from sanctuary_lab.filters import apply_filter, parse_filter
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.filters import apply_filter, parse_filter
 
 FRAME = pd.DataFrame(
     {

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from sanctuary_lab.config import resolve_raw_dir
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.config import resolve_raw_dir
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources import all_adapters
 from sanctuary_lab.sources.base import SourceData
 from sanctuary_lab.sources.checks import validate_sources

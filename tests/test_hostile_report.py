@@ -12,7 +12,7 @@ import pytest
 from cli_helpers import run_cli
 from hostile_helpers import one_line_error, snapshot, tiny_warehouse
 from report_fixtures import report_data
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.report import site as site_mod
 from sanctuary_lab.report.site import MANIFEST, check_report_target, write_site
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hostile_helpers import raw_copy
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources import all_adapters
 from sanctuary_lab.sources.base import SourceData
 from sanctuary_lab.sources.checks import validate_sources

@@ -9,7 +9,7 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.inference.partial import absorb, cluster_codes, fe_codes
 from sanctuary_lab.inference.ri import permute_paths, randomization_inference
 from sanctuary_lab.inference.wild import _WCR, draw_weights, wild_cluster_bootstrap

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.multiverse.api import run_multiverse_frame
 from sanctuary_lab.multiverse.backends import DaskBackend, LocalBackend, get_backend, gpu_available
 from sanctuary_lab.multiverse.schema import parse_multiverse

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanctuary_lab.designs.staggered import CallawaySantAnnaSpec
+from sanctuary_lab.designs.staggered.callaway_santanna import CallawaySantAnnaDesign
 from sanctuary_lab.multiverse.api import run_multiverse_frame
 from sanctuary_lab.multiverse.backends import LocalBackend
 from sanctuary_lab.multiverse.engine import DesignTask
@@ -59,7 +59,7 @@ def _compare(df: pd.DataFrame, outcomes: list[str], **opts) -> int:
     for k, y in enumerate(outcomes):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = CallawaySantAnnaSpec(
+            res = CallawaySantAnnaDesign(
                 outcome=y, **{k_: v for k_, v in opts.items() if v is not None}
             ).fit(df)
         tidy = res.tidy().set_index("term")

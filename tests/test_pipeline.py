@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from sanctuary_lab import pipeline
-from sanctuary_lab.designs.result import Result
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import Result
 from sanctuary_lab.studies import api
 from sanctuary_lab.studies.claims import CLAIM_COLUMNS
-from sanctuary_lab.studies.model import StudyRun
+from sanctuary_lab.studies.records import StudyRun
 
 
 def _registry(tmp_path: Path) -> Path:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanctuary_lab.designs.registry import spec_from_dict
+from sanctuary_lab.designs.registry import design_from_dict
 
 GOLD = Path(__file__).parent / "golden"
 TOL = 1e-6
@@ -82,7 +82,7 @@ def _assert_close(ours: float, ref: float, what: str) -> None:
 
 def _twfe(panel: pd.DataFrame, model: str, inference: str, ssc: str) -> pd.DataFrame:
     outcome, weights = PANEL_MODELS[model]
-    spec = spec_from_dict(
+    spec = design_from_dict(
         "twfe",
         dict(
             outcome=outcome, treatment="log_pop", controls=["pop_above_own_median"],
@@ -92,7 +92,7 @@ def _twfe(panel: pd.DataFrame, model: str, inference: str, ssc: str) -> pd.DataF
     )  # fmt: skip
     res = spec.fit(panel)
     # the control's coefficient is not in the tidy table; fit it as the treatment too
-    other = spec_from_dict(
+    other = design_from_dict(
         "twfe", {**spec.__dict__, "treatment": "pop_above_own_median", "controls": ["log_pop"]}
     ).fit(panel)
     return pd.concat([res.tidy(), other.tidy()]).set_index("term")
@@ -141,7 +141,7 @@ def test_cross_section_matches_references(county: pd.DataFrame, model: str) -> N
     assert not refs.empty
     for inf, col in (("hc1", "se_hc1_full"), ("crv1", "se_crv1_full")):
         opts = dict(outcome="poverty", controls=CONTROLS, inference=inf, cluster="state")
-        tidy = spec_from_dict("cross_section", {**opts, **CS_MODELS[model]}).fit(county).tidy()
+        tidy = design_from_dict("cross_section", {**opts, **CS_MODELS[model]}).fit(county).tidy()
         tidy = tidy.set_index("term")
         for _, ref in refs.iterrows():
             ours = tidy.loc[_cs_term(model, ref["term"])]
@@ -155,7 +155,7 @@ def test_cross_section_raw_strata_matches_r(county: pd.DataFrame) -> None:
     refs = _refs()
     refs = refs[refs["model"] == "cs_strata_raw"]
     for inf, col in (("hc1", "se_hc1_full"), ("crv1", "se_crv1_full")):
-        res = spec_from_dict(
+        res = design_from_dict(
             "cross_section",
             dict(outcome="poverty", treatment="hisp_high", strata="nchs", controls=CONTROLS,
                  inference=inf, cluster="state"),
@@ -196,7 +196,7 @@ def test_warehouse_state_panel_reproduces_golden_inputs(
         violent_rate=merged["violent_count"] / merged["population_y"] * 1e5,
         population=merged["population_y"],
     )
-    res = spec_from_dict(
+    res = design_from_dict(
         "twfe",
         dict(outcome="violent_rate", treatment="log_pop", controls=["pop_above_own_median"],
              unit="state", time="year", inference="crv1", ssc_fixef="none"),
@@ -234,7 +234,7 @@ def test_warehouse_county_cross_section_reproduces_golden_inputs(
             "log_pop": np.log(m["population_wh"].astype(float)), "state": m["state_wh"],
         }
     )  # fmt: skip
-    res = spec_from_dict(
+    res = design_from_dict(
         "cross_section",
         dict(outcome="poverty", treatment="hispanic", treatment_kind="continuous",
              controls=CONTROLS, inference="crv1", cluster="state"),

@@ -13,7 +13,7 @@ import pytest
 import vl_convert
 
 from report_fixtures import claim_checks, event_study_frame, multiverse_frame, report_data
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.report import charts, maps
 from sanctuary_lab.report.reading import claim_reading, fmt_number
 from sanctuary_lab.report.site import write_site
@@ -401,7 +401,7 @@ def test_report_on_real_warehouse(warehouse: Path, tmp_path: Path) -> None:
     data_page = (out / "data.html").read_text(encoding="utf-8")
     assert "SHA-256" in data_page and "How to rebuild" in data_page
     # every bundled study that declares a [multiverse] gets a page with its specification curve
-    from sanctuary_lab.studies.spec import bundled_study_paths, parse_study
+    from sanctuary_lab.studies.schema import bundled_study_paths, parse_study
 
     with_curve = [s.id for s in map(parse_study, bundled_study_paths()) if s.has_multiverse]
     assert with_curve
@@ -414,7 +414,7 @@ def test_report_on_real_warehouse(warehouse: Path, tmp_path: Path) -> None:
     prov = pd.read_csv(out / "provenance.csv")
     assert prov["sha256"].str.len().eq(64).all() and len(prov) > 10
     # the real site: no internal ids in visible text, no local paths, no listed glitches
-    from sanctuary_lab.config import resolve_raw_dir
+    from sanctuary_lab.core.config import resolve_raw_dir
 
     registry = load_registry()
     ids = list(registry["claim_id"]) + [p.stem for p in bundled_study_paths()]

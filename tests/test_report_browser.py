@@ -261,7 +261,7 @@ def test_real_report_renders_in_chromium(driver, warehouse: Path, tmp_path: Path
     the explorer finds Maricopa County, AZ."""
     from rich.console import Console
 
-    from sanctuary_lab.report.commands import collect
+    from sanctuary_lab.cli.report import collect
     from sanctuary_lab.report.site import write_site
     from sanctuary_lab.studies.claims import load_registry
 

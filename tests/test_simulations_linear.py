@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanctuary_lab.designs.registry import spec_from_dict
+from sanctuary_lab.designs.registry import design_from_dict
 from sanctuary_lab.inference.partial import absorb, cluster_codes, fe_codes
 from sanctuary_lab.inference.ri import randomization_inference
 from sanctuary_lab.inference.wild import wild_cluster_bootstrap
@@ -32,8 +32,8 @@ def confounded() -> pd.DataFrame:
 
 def test_cross_section_confounding(confounded: pd.DataFrame) -> None:
     base = dict(outcome="y", treatment="d")
-    raw = spec_from_dict("cross_section", base).fit(confounded).coef("d")
-    adj = spec_from_dict("cross_section", {**base, "controls": ["x1", "x2"]}).fit(confounded)
+    raw = design_from_dict("cross_section", base).fit(confounded).coef("d")
+    adj = design_from_dict("cross_section", {**base, "controls": ["x1", "x2"]}).fit(confounded)
     assert raw - TRUE_ATT > 0.4  # bias ~ +0.55 by construction, SE ~ 0.06
     assert adj.coef("d") == pytest.approx(TRUE_ATT, abs=0.12)  # SE ~ 0.035
     assert adj.extras["raw_difference"]["estimate"].iloc[0] == pytest.approx(raw)
@@ -51,7 +51,7 @@ def test_cross_section_confounding(confounded: pd.DataFrame) -> None:
 def test_matching_weighting_recover_att(
     confounded: pd.DataFrame, name: str, opts: dict, tol: float
 ) -> None:
-    res = spec_from_dict(
+    res = design_from_dict(
         name, dict(outcome="y", treatment="d", covariates=["x1", "x2"], **opts)
     ).fit(confounded)
     assert res.coef("d") == pytest.approx(TRUE_ATT, abs=tol)
@@ -69,7 +69,7 @@ def test_matching_abadie_imbens_coverage() -> None:
         x = rng.normal(size=n)
         d = (rng.random(n) < 1 / (1 + np.exp(-x))).astype(int)
         y = 1.0 * d + x + rng.normal(size=n)
-        r = spec_from_dict("matching", dict(outcome="y", treatment="d", covariates=["x"])).fit(
+        r = design_from_dict("matching", dict(outcome="y", treatment="d", covariates=["x"])).fit(
             pd.DataFrame(dict(y=y, d=d, x=x))
         )
         t = r.tidy().iloc[0]
@@ -97,14 +97,14 @@ TWFE = dict(outcome="y", treatment="d", unit="unit", time="year")
 
 def test_twfe_recovers_homogeneous_binary_effect() -> None:
     df = _panel(np.random.default_rng(11), effect=1.5, units=200, years=12)
-    res = spec_from_dict("twfe", TWFE).fit(df)
+    res = design_from_dict("twfe", TWFE).fit(df)
     assert res.coef("d") == pytest.approx(1.5, abs=0.3)  # CRV1 SE ~ 0.09
     assert res.tidy()["std_error"].iloc[0] < 0.15
 
 
 def test_twfe_recovers_continuous_effect() -> None:
     df = _panel(np.random.default_rng(12), effect=-0.8, units=200, years=12, continuous=True)
-    res = spec_from_dict("twfe", TWFE).fit(df)
+    res = design_from_dict("twfe", TWFE).fit(df)
     assert res.metadata["treatment_kind"] == "continuous"
     assert res.coef("d") == pytest.approx(-0.8, abs=0.25)  # CRV1 SE ~ 0.075
 
@@ -117,7 +117,7 @@ def test_ppml_recovers_multiplicative_effect() -> None:
     pop = rng.integers(20_000, 500_000, units)[u]
     mu = pop / 1e5 * 300 * np.exp(0.02 * t + 0.2 * d + 0.3 * rng.normal(size=units)[u])
     df = pd.DataFrame(dict(unit=u, year=t, d=d, crimes=rng.poisson(mu)))
-    res = spec_from_dict("twfe", {**TWFE, "outcome": "crimes", "family": "poisson"}).fit(df)
+    res = design_from_dict("twfe", {**TWFE, "outcome": "crimes", "family": "poisson"}).fit(df)
     assert res.coef("d") == pytest.approx(0.2, abs=0.03)  # SE ~ 0.006 (large counts)
 
 
@@ -129,7 +129,7 @@ def test_crv1_coverage() -> None:
         df = _panel(rng, effect=1.0, units=40, years=8)
         # serially correlated unit shocks: iid SEs would under-cover, CRV1 should not
         df["y"] += np.repeat(rng.normal(size=40), 8) * (df["year"] / 8)
-        t = spec_from_dict("twfe", TWFE).fit(df).tidy().iloc[0]
+        t = design_from_dict("twfe", TWFE).fit(df).tidy().iloc[0]
         hits += t["ci_low"] <= 1.0 <= t["ci_high"]
     assert 0.88 <= hits / reps <= 0.99  # binomial sd at 0.95 is 0.018
 
@@ -166,8 +166,8 @@ def test_bootstrap_and_ri_p_values_under_null_and_alternative(method) -> None:
 
 def test_wild_and_ri_through_the_design() -> None:
     df = _panel(np.random.default_rng(41), 1.0, units=12, years=8)
-    wild = spec_from_dict("twfe", {**TWFE, "inference": "wild", "n_boot": 199, "seed": 1}).fit(df)
-    ri = spec_from_dict("twfe", {**TWFE, "inference": "ri", "n_boot": 199, "seed": 1}).fit(df)
+    wild = design_from_dict("twfe", {**TWFE, "inference": "wild", "n_boot": 199, "seed": 1}).fit(df)
+    ri = design_from_dict("twfe", {**TWFE, "inference": "ri", "n_boot": 199, "seed": 1}).fit(df)
     w = wild.tidy().iloc[0]
     assert w["p_value"] < 0.05 and w["ci_low"] < wild.coef("d") < w["ci_high"]
     assert wild.extras["wild_bootstrap"]["n_draws"].iloc[0] == 199

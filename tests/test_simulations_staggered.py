@@ -25,11 +25,11 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 
-from sanctuary_lab.designs.event_study import EventStudySpec
-from sanctuary_lab.designs.staggered import CallawaySantAnnaSpec
-from sanctuary_lab.designs.staggered_did2s import Did2sSpec
-from sanctuary_lab.designs.staggered_sunab import SunAbrahamSpec
-from sanctuary_lab.designs.twfe import TWFESpec
+from sanctuary_lab.designs.event_study import EventStudyDesign
+from sanctuary_lab.designs.staggered.callaway_santanna import CallawaySantAnnaDesign
+from sanctuary_lab.designs.staggered.did2s import Did2sDesign
+from sanctuary_lab.designs.staggered.sun_abraham import SunAbrahamDesign
+from sanctuary_lab.designs.twfe import TWFEDesign
 
 YEARS = np.arange(2001, 2011)
 COHORTS = {2003: 0.6, 2005: 0.4, 2007: 0.2, 0: 0.0}  # cohort -> effect slope per period
@@ -88,7 +88,7 @@ def panel() -> pd.DataFrame:
 
 def test_static_twfe_is_biased_down_by_negative_weights(panel: pd.DataFrame) -> None:
     att = true_att(panel)
-    twfe = TWFESpec(outcome="y", treatment="d", unit="unit", time="year").fit(panel)
+    twfe = TWFEDesign(outcome="y", treatment="d", unit="unit", time="year").fit(panel)
     est = float(twfe.tidy()["estimate"].iloc[0])
     # the dCDH weights: residualised D over treated cells, normalised to sum to one
     resid = pf.feols("d ~ 1 | unit + year", data=panel).resid()
@@ -109,10 +109,10 @@ def test_static_twfe_is_biased_down_by_negative_weights(panel: pd.DataFrame) -> 
 def test_robust_designs_recover_true_att(panel: pd.DataFrame) -> None:
     att = true_att(panel)
     fits = {
-        "cs_never": CallawaySantAnnaSpec(**ARGS).fit(panel),
-        "cs_notyet": CallawaySantAnnaSpec(**ARGS, control="not_yet_treated").fit(panel),
-        "sun_abraham": SunAbrahamSpec(**ARGS, window=(-8, 7)).fit(panel),
-        "did2s": Did2sSpec(**ARGS, window=(-8, 7)).fit(panel),
+        "cs_never": CallawaySantAnnaDesign(**ARGS).fit(panel),
+        "cs_notyet": CallawaySantAnnaDesign(**ARGS, control="not_yet_treated").fit(panel),
+        "sun_abraham": SunAbrahamDesign(**ARGS, window=(-8, 7)).fit(panel),
+        "did2s": Did2sDesign(**ARGS, window=(-8, 7)).fit(panel),
     }
     for name, res in fits.items():
         row = res.tidy().set_index("term").loc["att"]
@@ -123,9 +123,9 @@ def test_robust_designs_recover_true_att(panel: pd.DataFrame) -> None:
 def test_robust_designs_recover_dynamic_effects(panel: pd.DataFrame) -> None:
     truth = true_dynamic(panel)
     fits = {
-        "cs": CallawaySantAnnaSpec(**ARGS).fit(panel),
-        "sun_abraham": SunAbrahamSpec(**ARGS, window=(-8, 7)).fit(panel),
-        "did2s": Did2sSpec(**ARGS, window=(-8, 7)).fit(panel),
+        "cs": CallawaySantAnnaDesign(**ARGS).fit(panel),
+        "sun_abraham": SunAbrahamDesign(**ARGS, window=(-8, 7)).fit(panel),
+        "did2s": Did2sDesign(**ARGS, window=(-8, 7)).fit(panel),
     }
     for name, res in fits.items():
         es = res.plot_data().set_index("rel_time")
@@ -143,8 +143,8 @@ def test_twfe_event_study_lags_are_contaminated_where_robust_ones_are_not(
     """With effects growing in exposure and early cohorts observed longest, the binned TWFE
     event study's last lag understates the truth; Sun–Abraham's does not."""
     truth = true_dynamic(panel)
-    twfe = EventStudySpec(**ARGS, window=(-3, 3)).fit(panel).tidy().set_index("term")
-    sa = SunAbrahamSpec(**ARGS, window=(-3, 3)).fit(panel).tidy().set_index("term")
+    twfe = EventStudyDesign(**ARGS, window=(-3, 3)).fit(panel).tidy().set_index("term")
+    sa = SunAbrahamDesign(**ARGS, window=(-3, 3)).fit(panel).tidy().set_index("term")
     t = panel.loc[panel["d"] == 1]
     e = t["year"] - t["g"]
     bin_truth = float(t.loc[e >= 3, "tau"].mean())
@@ -161,13 +161,13 @@ def test_no_pretrend_gives_non_tiny_p_values(seed: int) -> None:
     flat = simulate(seed=seed, n_units=120, constant=True)
     dyn = simulate(seed=seed, n_units=120)
     cases = [
-        (flat, EventStudySpec(**ARGS, window=(-4, 4))),
-        (flat, SunAbrahamSpec(**ARGS, window=(-4, 4))),
-        (flat, Did2sSpec(**ARGS, window=(-4, 4))),
-        (flat, CallawaySantAnnaSpec(**ARGS)),
-        (dyn, SunAbrahamSpec(**ARGS, window=(-4, 4))),
-        (dyn, Did2sSpec(**ARGS, window=(-4, 4))),
-        (dyn, CallawaySantAnnaSpec(**ARGS)),
+        (flat, EventStudyDesign(**ARGS, window=(-4, 4))),
+        (flat, SunAbrahamDesign(**ARGS, window=(-4, 4))),
+        (flat, Did2sDesign(**ARGS, window=(-4, 4))),
+        (flat, CallawaySantAnnaDesign(**ARGS)),
+        (dyn, SunAbrahamDesign(**ARGS, window=(-4, 4))),
+        (dyn, Did2sDesign(**ARGS, window=(-4, 4))),
+        (dyn, CallawaySantAnnaDesign(**ARGS)),
     ]
     for df, spec in cases:
         p = spec.fit(df).tidy().set_index("term").loc["pretrend_wald", "p_value"]
@@ -179,8 +179,8 @@ def test_twfe_event_study_leads_contaminated_by_heterogeneous_effects() -> None:
     up post-period effects, so its pre-test rejects although there is no pre-trend; the
     interaction-weighted estimator's does not."""
     df = simulate(seed=12, n_units=120)
-    es = EventStudySpec(**ARGS, window=(-4, 4)).fit(df).tidy().set_index("term")
-    sa = SunAbrahamSpec(**ARGS, window=(-4, 4)).fit(df).tidy().set_index("term")
+    es = EventStudyDesign(**ARGS, window=(-4, 4)).fit(df).tidy().set_index("term")
+    sa = SunAbrahamDesign(**ARGS, window=(-4, 4)).fit(df).tidy().set_index("term")
     assert es.loc["pretrend_wald", "p_value"] < 1e-3
     assert sa.loc["pretrend_wald", "p_value"] > 0.01
 
@@ -188,10 +188,10 @@ def test_twfe_event_study_leads_contaminated_by_heterogeneous_effects() -> None:
 def test_simulated_pretrend_is_detected() -> None:
     df = simulate(seed=5, n_units=120, pretrend=0.4)
     for spec in (
-        EventStudySpec(**ARGS, window=(-4, 4)),
-        SunAbrahamSpec(**ARGS, window=(-4, 4)),
-        Did2sSpec(**ARGS, window=(-4, 4)),
-        CallawaySantAnnaSpec(**ARGS),
+        EventStudyDesign(**ARGS, window=(-4, 4)),
+        SunAbrahamDesign(**ARGS, window=(-4, 4)),
+        Did2sDesign(**ARGS, window=(-4, 4)),
+        CallawaySantAnnaDesign(**ARGS),
     ):
         p = spec.fit(df).tidy().set_index("term").loc["pretrend_wald", "p_value"]
         assert p < 1e-4, (type(spec).__name__, p)
@@ -204,6 +204,6 @@ def test_pretest_size_over_replications() -> None:
     rejections = 0
     for seed in range(100, 140):
         df = simulate(seed=seed, n_units=80, constant=True)
-        p = EventStudySpec(**ARGS, window=(-4, 4)).fit(df).tidy()
+        p = EventStudyDesign(**ARGS, window=(-4, 4)).fit(df).tidy()
         rejections += int(p.set_index("term").loc["pretrend_wald", "p_value"] < 0.05)
     assert rejections <= 6

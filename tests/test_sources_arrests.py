@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanctuary_lab.errors import InputError, SpecError
+from sanctuary_lab.core.errors import InputError, SpecError
 from sanctuary_lab.sources._icpsr_layout import layout_for_part, read_layout
 from sanctuary_lab.sources.ice_ero_arrests_cited import IceEroArrestsCited, parse_ice_ero_cited
 from sanctuary_lab.sources.ucr_county_arrests_icpsr import (

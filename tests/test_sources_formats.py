@@ -19,7 +19,7 @@ from format_fixtures import (
     write_icpsr_part4,
     write_kaplan_offenses_known,
 )
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources.ddp_ice_records import DdpIceRecords
 from sanctuary_lab.sources.fbi_cde_agency import parse_cde_agency
 from sanctuary_lab.sources.ucr_county_offenses_icpsr import UcrCountyOffensesIcpsr
@@ -207,7 +207,7 @@ def test_sc_county_study_end_to_end_on_fixture(raw_dir: Path, tmp_path: Path) ->
     """Drop an offences-known fixture into a copy of the raw folder: the build makes
     county_offenses and the county Secure Communities study runs with no failed analysis."""
     from sanctuary_lab.studies.runner import run
-    from sanctuary_lab.studies.spec import parse_study, resolve_study_path
+    from sanctuary_lab.studies.schema import parse_study, resolve_study_path
     from sanctuary_lab.warehouse.build import build
 
     root = tmp_path / "raw"

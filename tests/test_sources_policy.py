@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources import ice_aor, ice_detainers_npr, policy_sc_cpuma
 from sanctuary_lab.sources import policy_287g_2024_2026 as ice2024
 from sanctuary_lab.sources import policy_287g_pre2018_ddp as ddp

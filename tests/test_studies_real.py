@@ -16,7 +16,7 @@ import pytest
 from cli_helpers import run_cli
 from sanctuary_lab.studies import api
 from sanctuary_lab.studies.claims import load_registry
-from sanctuary_lab.studies.model import StudyRun
+from sanctuary_lab.studies.records import StudyRun
 
 VERDICTS = {"supported", "contradicted", "inconclusive", "different size", "not testable here"}
 # the ClaimCheck contract the report renders (TEAM.md)

@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 from cli_helpers import run_cli
+from sanctuary_lab.core.errors import InputError, SpecError
+from sanctuary_lab.core.result import Result
 from sanctuary_lab.designs import registry
-from sanctuary_lab.designs.result import Result
-from sanctuary_lab.errors import InputError, SpecError
 from sanctuary_lab.studies import api
-from sanctuary_lab.studies.spec import (
+from sanctuary_lab.studies.schema import (
     bundled_study_paths,
     parse_study,
     resolve_study_path,

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanctuary_lab.designs.registry import spec_from_dict
+from sanctuary_lab.designs.registry import design_from_dict
 from sanctuary_lab.studies.claims import CLAIM_COLUMNS, check, load_registry
-from sanctuary_lab.studies.model import StudyRun
+from sanctuary_lab.studies.records import StudyRun
 from sanctuary_lab.studies.verdict import judge
 
 SAME = {
@@ -31,7 +31,7 @@ SAME = {
 def _fit(design: str, options: dict, data: pd.DataFrame):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return spec_from_dict(design, options).fit(data)
+        return design_from_dict(design, options).fit(data)
 
 
 def _run(results: dict, frames: dict | None = None) -> StudyRun:

@@ -11,15 +11,13 @@ the error as its reason); multiverses run only when asked for.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sanctuary_lab.errors import SanctuaryLabError, SpecError
-from sanctuary_lab.studies.model import ClaimCheck, StudyRun
-
-Progress = Callable[[str, int, int], None]
+from sanctuary_lab.core.errors import SanctuaryLabError, SpecError
+from sanctuary_lab.core.progress import Progress
+from sanctuary_lab.studies.records import ClaimCheck, StudyRun
 
 __all__ = ["PipelineResult", "run_pipeline", "studies_for_claims"]
 
@@ -130,7 +128,7 @@ def run_pipeline(
     """
     from sanctuary_lab.studies.api import load_study
     from sanctuary_lab.studies.runner import run as run_study
-    from sanctuary_lab.studies.spec import bundled_study_paths, parse_study
+    from sanctuary_lab.studies.schema import bundled_study_paths, parse_study
 
     out = PipelineResult()
     wh = Path(warehouse)

@@ -1,1 +1,1 @@
-"""Research designs: each a spec object -> fit() -> a :class:`~sanctuary_lab.designs.result.Result`."""
+"""Research designs: each a design object -> fit() -> a :class:`~sanctuary_lab.core.result.Result`."""

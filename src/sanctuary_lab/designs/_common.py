@@ -1,7 +1,7 @@
 """Shared argument validation and data preparation for the designs.
 
 Every design validates its arguments up front with messages that say what to do (R ``did``
-style). The helpers here raise :class:`~sanctuary_lab.errors.SpecError` for problems that make a
+style). The helpers here raise :class:`~sanctuary_lab.core.errors.SpecError` for problems that make a
 fit impossible and return plain-text warnings (to be stored in ``Result.metadata["warnings"]``)
 for problems that only weaken it.
 """
@@ -14,8 +14,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.designs.result import TIDY_COLUMNS
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import TIDY_COLUMNS
 
 Inference = Literal["iid", "hc1", "crv1", "crv3", "wild", "ri"]
 INFERENCE_CHOICES: tuple[str, ...] = ("iid", "hc1", "crv1", "crv3", "wild", "ri")

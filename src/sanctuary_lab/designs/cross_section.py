@@ -23,6 +23,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import Result
 from sanctuary_lab.designs._common import (
     as_list,
     check_binary,
@@ -34,13 +36,11 @@ from sanctuary_lab.designs._common import (
     require_numeric,
     spec_metadata,
 )
-from sanctuary_lab.designs.result import Result
-from sanctuary_lab.errors import SpecError
 from sanctuary_lab.inference.linear import LinearModel, SscFixef, attach
 
 
 @dataclass
-class CrossSectionSpec:
+class CrossSectionDesign:
     """Options of the cross-section design.
 
     Parameters
@@ -183,6 +183,3 @@ def _group_means(df: pd.DataFrame, strata: str | None, weights: str | None) -> p
     g["mean"] = g["sum_wy"] / g["sum_w"]
     out = g.reset_index().rename(columns={"_d": "treated"})
     return out.drop(columns=["sum_wy", "sum_w"])
-
-
-DESIGNS = {"cross_section": CrossSectionSpec}

@@ -18,10 +18,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import Result
 from sanctuary_lab.designs._common import n_clusters, pyfixest_vcov, tidy_from_pyfixest
 from sanctuary_lab.designs._pyfixest import feols
-from sanctuary_lab.designs.result import Result
-from sanctuary_lab.designs.staggered_prep import (
+from sanctuary_lab.designs.staggered.panel import (
     REL,
     TREATED,
     check_window,
@@ -33,7 +34,6 @@ from sanctuary_lab.designs.staggered_prep import (
     rel_term,
     wald_test,
 )
-from sanctuary_lab.errors import SpecError
 
 WHAT = "event_study"
 
@@ -55,7 +55,7 @@ def pretrend_from_fit(fit, names: list[str], df_denom: float) -> dict[str, float
 
 
 @dataclass
-class EventStudySpec:
+class EventStudyDesign:
     """TWFE event study with binned endpoints.
 
     Parameters
@@ -224,6 +224,3 @@ def _randomization(spec, est, names, ks, window, table, pre):
     test = {"stat": w_obs, "df": len(idx), "p_value": p, "n_permutations": spec.n_boot,
             "seed": spec.seed, "method": "permutation distribution of the Wald statistic"}  # fmt: skip
     return table, test
-
-
-DESIGNS = {"event_study": EventStudySpec}

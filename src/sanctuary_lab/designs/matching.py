@@ -28,6 +28,8 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial import cKDTree
 
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import TIDY_COLUMNS, Result
 from sanctuary_lab.designs._common import (
     as_list,
     balance_table,
@@ -40,9 +42,7 @@ from sanctuary_lab.designs._common import (
     require_numeric,
     spec_metadata,
 )
-from sanctuary_lab.designs.result import TIDY_COLUMNS, Result
 from sanctuary_lab.designs.weighting import propensity_score
-from sanctuary_lab.errors import SpecError
 
 J_VARIANCE = 2
 
@@ -74,7 +74,7 @@ def _sigma2(space: np.ndarray, y: np.ndarray, j: int) -> np.ndarray:
 
 
 @dataclass
-class MatchingSpec:
+class MatchingDesign:
     """Options of the nearest-neighbour matching design.
 
     Parameters
@@ -185,6 +185,3 @@ class MatchingSpec:
         pairs = pd.DataFrame({"treated_row": np.repeat(ti, m), "control_row": matched.ravel(),
                               "distance": dist[keep].ravel()})  # fmt: skip
         return Result("matching", table, meta, {"balance": balance, "matches": pairs})
-
-
-DESIGNS = {"matching": MatchingSpec}

@@ -20,6 +20,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import Result
 from sanctuary_lab.designs._common import (
     as_list,
     check_treatment_varies,
@@ -29,8 +31,6 @@ from sanctuary_lab.designs._common import (
     require_numeric,
     spec_metadata,
 )
-from sanctuary_lab.designs.result import Result
-from sanctuary_lab.errors import SpecError
 from sanctuary_lab.inference.linear import LinearModel, SscFixef, attach
 
 Transform = Literal["none", "rate100k", "rate10k", "log", "log1p"]
@@ -73,7 +73,7 @@ def transform_outcome(
 
 
 @dataclass
-class TWFESpec:
+class TWFEDesign:
     """Options of the two-way fixed effects design.
 
     Parameters
@@ -216,6 +216,3 @@ class TWFESpec:
         if self.family == "poisson":
             meta["effect_scale"] = "log points; exp(estimate) - 1 is the proportional effect"
         return attach("twfe", model, inferred, meta)
-
-
-DESIGNS = {"twfe": TWFESpec}

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import Result
 from sanctuary_lab.designs._common import (
     as_list,
     balance_table,
@@ -35,8 +37,6 @@ from sanctuary_lab.designs._common import (
     require_numeric,
     spec_metadata,
 )
-from sanctuary_lab.designs.result import Result
-from sanctuary_lab.errors import SpecError
 from sanctuary_lab.inference.linear import LinearModel, attach
 
 
@@ -82,7 +82,7 @@ def entropy_weights(x_control: np.ndarray, target: np.ndarray, what: str) -> np.
 
 
 @dataclass
-class WeightingSpec:
+class WeightingDesign:
     """Options of the reweighting design.
 
     Parameters
@@ -170,6 +170,3 @@ class WeightingSpec:
             "weighting", model, inferred, meta,
             {"balance": balance, "weights": weights.reset_index(drop=True)},
         )  # fmt: skip
-
-
-DESIGNS = {"weighting": WeightingSpec}

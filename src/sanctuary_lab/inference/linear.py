@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.limits import MAX_BOOTSTRAP_DRAWS, MAX_PERMUTATIONS, check_at_most
+from sanctuary_lab.core.result import Result
 from sanctuary_lab.designs._common import (
     check_clusters,
     check_inference,
@@ -26,12 +29,9 @@ from sanctuary_lab.designs._common import (
     tidy_from_pyfixest,
 )
 from sanctuary_lab.designs._pyfixest import feols, fepois
-from sanctuary_lab.designs.result import Result
-from sanctuary_lab.errors import SpecError
 from sanctuary_lab.inference.partial import absorb, cluster_codes, fe_codes
 from sanctuary_lab.inference.ri import randomization_inference
 from sanctuary_lab.inference.wild import wild_cluster_bootstrap
-from sanctuary_lab.limits import MAX_BOOTSTRAP_DRAWS, MAX_PERMUTATIONS, check_at_most
 
 SscFixef = Literal["nonnested", "none", "full"]
 FIXEF_TOL = 1e-10

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.inference.partial import absorb, fe_codes, residualize
 
 #: Numbers (rows × permuted columns) handled per chunk of permutations.

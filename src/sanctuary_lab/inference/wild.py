@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 from scipy import sparse
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 
 WeightsType = Literal["rademacher", "webb"]
 #: Webb (2014) six-point weights, ascending.

@@ -14,7 +14,6 @@ specs use ``perm_bootstrap_draws`` draws inside the permutations.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.errors import SpecError
-from sanctuary_lab.limits import MAX_PERMUTATIONS, check_at_most
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.jsonio import clean_json, json_default
+from sanctuary_lab.core.limits import MAX_PERMUTATIONS, check_at_most
+from sanctuary_lab.core.progress import Progress
 from sanctuary_lab.multiverse.backends import LocalBackend, get_backend
 from sanctuary_lab.multiverse.engine import curve_stats, run_curve
 from sanctuary_lab.multiverse.frame import load_frame, permute_treatment, prepare_frame
 from sanctuary_lab.multiverse.schema import DIMENSIONS, MultiverseSpec, load_multiverse
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -91,7 +90,7 @@ class MultiverseResult:
             if d in table:
                 table[d] = table[d].astype(str)
         records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
-        return _clean(
+        return clean_json(
             {
                 "study_id": self.study_id,
                 "summary": self.summary(),
@@ -102,7 +101,7 @@ class MultiverseResult:
         )
 
     def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), default=_default, **kwargs)
+        return json.dumps(self.to_dict(), default=json_default, **kwargs)
 
 
 def _skip_counts(table: pd.DataFrame) -> dict[str, int]:
@@ -115,28 +114,6 @@ def _skip_counts(table: pd.DataFrame) -> dict[str, int]:
     return {"n_excluded": int((kind == EXCLUDED).sum()), "n_failed": int((kind == FAILED).sum())}
 
 
-def _default(obj: Any) -> Any:
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return None if math.isnan(float(obj)) else float(obj)
-    return str(obj)
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
-        return None
-    if isinstance(obj, np.floating):
-        return _clean(float(obj))
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 def study_path(study: str | Path) -> Path:
     """A study id (bundled file stem) or a path to a study TOML file."""
     p = Path(study)
@@ -144,7 +121,7 @@ def study_path(study: str | Path) -> Path:
         if not p.is_file():
             raise SpecError(f"{p}: study file not found")
         return p
-    from sanctuary_lab.studies.spec import bundled_study_paths
+    from sanctuary_lab.studies.schema import bundled_study_paths
 
     for cand in bundled_study_paths():
         if cand.stem == str(study):
@@ -182,8 +159,7 @@ def run_multiverse_frame(
         raise SpecError(f"n_perm must be >= 0, got {n_perm}")
     check_at_most(n_perm, MAX_PERMUTATIONS, "n_perm")
     try:
-        step = (lambda done, total: progress("specs", done, total)) if progress else None
-        table = run_curve(mv, frame, be, progress=step, on_chunk=on_chunk)
+        table = run_curve(mv, frame, be, progress=progress, on_chunk=on_chunk)
         stats = curve_stats(table, mv.alpha)
         perms = []
         items = ((mv, frame, i) for i in range(n_perm))

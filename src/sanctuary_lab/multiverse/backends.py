@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 
 BackendName = Literal["local", "dask", "gpu"]
 BACKENDS: tuple[str, ...] = ("local", "dask", "gpu")

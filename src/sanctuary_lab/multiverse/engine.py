@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sanctuary_lab.filters import parse_filter
+from sanctuary_lab.core.filters import parse_filter
+from sanctuary_lab.core.progress import Progress
 from sanctuary_lab.multiverse.kernel import prepare_block, solve_specs
 from sanctuary_lab.multiverse.schema import DIMENSIONS, LINEAR, MultiverseSpec, Spec, chunks
 from sanctuary_lab.multiverse.wild import draw_weights, wild_pvalues
@@ -41,7 +42,6 @@ RESULT_COLUMNS = (
 #: ``skip_kind`` values: a spec the study file or the estimator rules out (never meant to run)
 #: vs one that was attempted and could not be estimated.
 EXCLUDED, FAILED = "excluded by design", "failed"
-Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -188,10 +188,10 @@ def run_linear_task(task: LinearTask, xp: Any = np) -> list[dict[str, Any]]:
 
 def run_design_task(task: DesignTask) -> list[dict[str, Any]]:
     """Fit one spec through the design registry and keep the reported term."""
-    from sanctuary_lab.designs.registry import spec_from_dict
+    from sanctuary_lab.designs.registry import design_from_dict
 
     try:
-        result = spec_from_dict(task.design, task.options).fit(task.data)
+        result = design_from_dict(task.design, task.options).fit(task.data)
         tidy = result.tidy()
         row = tidy.loc[tidy["term"] == task.term] if task.term else tidy.head(1)
         if row.empty:
@@ -431,7 +431,7 @@ class Planner:
 
     def _design_task(self, spec: Spec, mask: np.ndarray | None) -> DesignTask:
         """The spec's design and options; its data (a copy) only when ``mask`` is given."""
-        from sanctuary_lab.studies.spec import substitute
+        from sanctuary_lab.studies.schema import substitute
 
         mv = self.mv
         tmpl = mv.designs[spec.value("estimator")]
@@ -477,7 +477,7 @@ def run_curve(
     linear_only
         Skip non-linear estimators (used by the permutation test).
     progress
-        Called with (specs done, total) after each chunk.
+        Called as ``progress("specs", done, total)`` after each chunk.
     on_chunk
         Called with the size of each chunk as it is planned (streaming checks).
     """
@@ -512,7 +512,7 @@ def run_curve(
         parts.append(part)
         done += len(chunk)
         if progress is not None:
-            progress(done, total)
+            progress("specs", done, total)
     table = pd.concat(parts).rename_axis("spec_id").reset_index()
     for d in DIMENSIONS:
         table[d] = table[d].astype("category")

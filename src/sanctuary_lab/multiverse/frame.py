@@ -7,18 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.multiverse.schema import MultiverseSpec
-
-#: DuckDB settings of the connection a study file's ``sql`` runs on: no file system access
-#: beyond the warehouse itself (no read_text/read_csv/COPY TO/ATTACH), no extension loading or
-#: installing, and the configuration locked so the query cannot switch any of it back on.
-SAFE_DUCKDB_CONFIG: dict[str, str | bool] = {
-    "enable_external_access": False,
-    "autoload_known_extensions": False,
-    "autoinstall_known_extensions": False,
-    "lock_configuration": True,
-}
 
 
 def check_sql(sql: str, where: str) -> None:
@@ -40,23 +30,19 @@ def check_sql(sql: str, where: str) -> None:
 def load_frame(spec: MultiverseSpec, warehouse: str | Path) -> pd.DataFrame:
     """Run the section's ``sql`` (or read its ``table``) on the warehouse.
 
-    The connection is read-only with :data:`SAFE_DUCKDB_CONFIG` (no external access, no
+    The connection is read-only with :data:`~sanctuary_lab.warehouse.db.SAFE_DUCKDB_CONFIG` (no external access, no
     extensions), and ``sql`` must be a single SELECT statement.
     """
     import duckdb
 
+    from sanctuary_lab.warehouse.db import open_warehouse
+
     path = Path(warehouse)
-    if not path.is_file():
-        raise SpecError(f"{path}: warehouse not found; build it with `sanctuary-lab build`")
-    if spec.sql:
-        check_sql(spec.sql, spec.source)
-    query = spec.sql or f'SELECT * FROM "{spec.table}"'
+    con = open_warehouse(path, safe=True)
     try:
-        con = duckdb.connect(str(path), read_only=True, config=dict(SAFE_DUCKDB_CONFIG))
-    except duckdb.Error as exc:
-        msg = str(exc).splitlines()[0]
-        raise SpecError(f"{path}: cannot open as a DuckDB warehouse: {msg}") from None
-    try:
+        if spec.sql:
+            check_sql(spec.sql, spec.source)
+        query = spec.sql or f'SELECT * FROM "{spec.table}"'
         df = con.execute(query).df()
     except duckdb.Error as exc:
         msg = str(exc).splitlines()[0]

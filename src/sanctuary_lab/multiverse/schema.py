@@ -51,9 +51,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sanctuary_lab.errors import SpecError
-from sanctuary_lab.filters import parse_filter
-from sanctuary_lab.limits import (
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.filters import parse_filter
+from sanctuary_lab.core.limits import (
     MAX_BOOTSTRAP_DRAWS,
     MAX_CHUNK_SIZE,
     MAX_PERMUTATIONS,

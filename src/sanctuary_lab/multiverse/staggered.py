@@ -22,7 +22,7 @@ computes, for all outcomes and both comparison groups at once:
 
 The estimator, cell plan (varying base period, anticipation, not-yet-treated thresholds, the
 no-never-treated truncation) and aggregations follow ``csdid`` (the port of R ``did``) as used
-by :class:`sanctuary_lab.designs.staggered.CallawaySantAnnaSpec`; the tests check equality with
+by :class:`sanctuary_lab.designs.staggered.CallawaySantAnnaDesign`; the tests check equality with
 that single-fit design on every spec (estimates 1e-10, standard errors 1e-8). Without
 covariates the doubly robust, IPW and outcome-regression estimators coincide, so ``method`` does
 not change the result. What this kernel does not batch (covariates, a universal base period,
@@ -524,8 +524,8 @@ def prepared_block(
     design itself rejects); the caller then runs the single-fit design, which reports its own
     error where there is one.
     """
-    from sanctuary_lab.designs.staggered_prep import COHORT, prepare_panel
-    from sanctuary_lab.errors import SpecError
+    from sanctuary_lab.core.errors import SpecError
+    from sanctuary_lab.designs.staggered.panel import COHORT, prepare_panel
 
     if not outcomes:
         return "no outcomes"

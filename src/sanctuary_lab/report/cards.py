@@ -1,6 +1,6 @@
 """Claim cards: everything the claims index and the one-page-per-claim views print for a claim.
 
-Reads a :class:`~sanctuary_lab.studies.model.ClaimCheck`. Fields the verdict rule adds
+Reads a :class:`~sanctuary_lab.studies.records.ClaimCheck`. Fields the verdict rule adds
 (``qualifier``, ``sentence``, ``comparability``, ``diagnostics``, ``robustness``, ``exploratory``,
 ``article``, ``published_date``, ``statement_no``) are read with ``getattr`` and defaults, so a
 check without them still renders, saying what was not computed. Nothing here decides a verdict.
@@ -13,9 +13,9 @@ import io
 import re
 from typing import Any
 
-from sanctuary_lab.formatting import fmt_ci, fmt_value, is_number
+from sanctuary_lab.core.formatting import fmt_ci, fmt_value, is_number
 from sanctuary_lab.report.reading import claim_reading
-from sanctuary_lab.studies.model import ClaimCheck
+from sanctuary_lab.studies.records import ClaimCheck
 
 #: Display label and CSS slug of each verdict, old and new vocabulary.
 VERDICT_LABELS = {

@@ -15,7 +15,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.designs.result import Result
+from sanctuary_lab.core.result import Result
 
 #: Columns of a specification-curve table that are numbers, not choices.
 SPEC_CURVE_NUMERIC = (

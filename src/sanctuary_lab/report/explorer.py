@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from sanctuary_lab.formatting import fmt_share, is_number
+from sanctuary_lab.core.formatting import fmt_share, is_number
 
 GLOBAL_NAME = "SANCTUARY_EXPLORER"
 

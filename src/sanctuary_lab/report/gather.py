@@ -7,7 +7,6 @@ partial warehouse still gives a report that says what is missing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,12 @@ from sanctuary_lab.report.site import MapLayer, ReportData
 from sanctuary_lab.report.sources import read_sources
 
 #: progress(message, done, total), the studies package's callback shape.
-Progress = Callable[[str, int, int], None]
 
 
 def _connect(path: Path) -> Any:
-    from sanctuary_lab.warehouse.build import connect
+    from sanctuary_lab.warehouse.db import open_warehouse
 
-    return connect(path)
+    return open_warehouse(path)
 
 
 def _tables(con: Any) -> dict[str, list[str]]:
@@ -151,7 +149,7 @@ def _crime_map(
 
 def _wong_map(con: Any, names: pd.DataFrame | None) -> MapLayer | None:
     """The sanctuary classification the Wong comparison uses, from the study's own frame."""
-    from sanctuary_lab.errors import SanctuaryLabError
+    from sanctuary_lab.core.errors import SanctuaryLabError
     from sanctuary_lab.studies.data import DataUnavailable
 
     try:
@@ -314,7 +312,7 @@ def _provenance(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 def warehouse_report_data(path: Path, raw_dir: Path | None = None) -> ReportData:
     """Provenance, coverage and maps from the warehouse (studies and claims left empty)."""
-    from sanctuary_lab.config import resolve_raw_dir
+    from sanctuary_lab.core.config import resolve_raw_dir
     from sanctuary_lab.warehouse.quality import info, quality
 
     q = quality(path)

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
-from sanctuary_lab.formatting import fmt_value, is_number
+from sanctuary_lab.core.errors import InputError
+from sanctuary_lab.core.formatting import fmt_value, is_number
 
 TOPO_NAME = "counties_topology"
 STATES_NAME = "states_topology"

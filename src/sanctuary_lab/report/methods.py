@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from sanctuary_lab import formatting
+from sanctuary_lab.core import formatting
 from sanctuary_lab.report import cards
-from sanctuary_lab.studies.model import ClaimCheck, StudyRun
+from sanctuary_lab.studies.records import ClaimCheck, StudyRun
 
 #: The raw folders each warehouse table is built from (read off warehouse/tables_*.py and the
 #: adapters in sources/); a study's ``tables`` then say which sources feed which claims.
@@ -164,8 +164,8 @@ def methods_view(checks: list[ClaimCheck], claim_cards: list[dict[str, Any]]) ->
 
 def _study_tables() -> dict[str, list[str]]:
     """Warehouse tables each bundled study reads (its ``tables`` list)."""
-    from sanctuary_lab.errors import SanctuaryLabError
-    from sanctuary_lab.studies.spec import bundled_study_paths, parse_study
+    from sanctuary_lab.core.errors import SanctuaryLabError
+    from sanctuary_lab.studies.schema import bundled_study_paths, parse_study
 
     out: dict[str, list[str]] = {}
     for path in bundled_study_paths():

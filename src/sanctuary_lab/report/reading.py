@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import re
 
-from sanctuary_lab.formatting import fmt_value, is_number, unit_kind
-from sanctuary_lab.studies.model import ClaimCheck
+from sanctuary_lab.core.formatting import fmt_value, is_number, unit_kind
+from sanctuary_lab.studies.records import ClaimCheck
 
 _VERDICT_TEXT = {
     "supported": "supported by our estimate",
@@ -31,7 +31,7 @@ def _ok(v: float | None) -> bool:
 
 
 def fmt_number(value: float | None, unit: str = "") -> str:
-    """A number with its unit by the report's one formatter (:mod:`sanctuary_lab.formatting`)."""
+    """A number with its unit by the report's one formatter (:mod:`sanctuary_lab.core.formatting`)."""
     return fmt_value(value, unit)
 
 

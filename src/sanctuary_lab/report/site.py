@@ -30,9 +30,9 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab import formatting
+from sanctuary_lab.core import formatting
 from sanctuary_lab.report import cards, charts, labels, maps, views
-from sanctuary_lab.studies.model import ClaimCheck, StudyRun
+from sanctuary_lab.studies.records import ClaimCheck, StudyRun
 
 ASSET_FILES = ("style.css", "report.js")
 #: What the bundled Vega script exposes to the page (names per ``vl_convert.javascript_bundle``).
@@ -177,8 +177,8 @@ def _frame(
 
 def _study_spec(study_id: str) -> Any:
     """The parsed bundled study file (for its summary and comparison), or ``None``."""
-    from sanctuary_lab.errors import SanctuaryLabError
-    from sanctuary_lab.studies.spec import bundled_study_paths, parse_study
+    from sanctuary_lab.core.errors import SanctuaryLabError
+    from sanctuary_lab.studies.schema import bundled_study_paths, parse_study
 
     for path in bundled_study_paths():
         if path.stem == study_id:
@@ -521,8 +521,8 @@ def check_report_target(out: Path, force: bool = False) -> Path:
 
     Returns the absolute folder path. Raises InputError (one line, exit code 2).
     """
-    from sanctuary_lab.errors import InputError
-    from sanctuary_lab.guards import check_output_dir
+    from sanctuary_lab.core.errors import InputError
+    from sanctuary_lab.core.guards import check_output_dir
 
     target = check_output_dir(out, "report --out")
     if target.is_dir():

@@ -9,17 +9,17 @@ from typing import Any
 
 import pandas as pd
 
-from sanctuary_lab import formatting
-from sanctuary_lab.designs.result import Result
+from sanctuary_lab.core import formatting
+from sanctuary_lab.core.result import Result
 from sanctuary_lab.report import labels
-from sanctuary_lab.studies.model import StudyRun
+from sanctuary_lab.studies.records import StudyRun
 
 #: Result extras shown by their own chart or table rather than as a generic table.
 _SPECIAL_EXTRAS = {"balance", "event_study"}
 
 
 def fmt_cell(value: Any, humanize: bool = True) -> str:
-    """One table cell, by the report's one formatter (:func:`sanctuary_lab.formatting.fmt_cell`);
+    """One table cell, by the report's one formatter (:func:`sanctuary_lab.core.formatting.fmt_cell`);
     identifiers in text are put in words unless ``humanize`` is false (file and table listings)."""
     if isinstance(value, dict) and value:
         return "; ".join(

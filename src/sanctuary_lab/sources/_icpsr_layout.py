@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ folder (``Adapter.load``), so the same parsers read fuller official downloads a 
 Rules every adapter follows
 ---------------------------
 - Structural problems (missing file, empty file, missing column, non-numeric value in a numeric
-  column, impossible FIPS) raise :class:`~sanctuary_lab.errors.InputError` naming file, row, field.
+  column, impossible FIPS) raise :class:`~sanctuary_lab.core.errors.InputError` naming file, row, field.
 - Expected, documented row-level problems (a Puerto Rico row, a national total row, a missing
   rate) are *rejected* with a reason via :class:`RejectLog`, counted in provenance, never dropped
   silently.
@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources.geo import STATES
 
 

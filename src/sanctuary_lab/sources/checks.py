@@ -4,7 +4,7 @@ Adapters check what they can see in one file (types, ranges, FIPS syntax). Some 
 staged tables or other sources, so they live here and run on every source alike:
 
 - **Unique keys** (:data:`STAGED_KEYS`): a duplicated key (e.g. a year row repeated in a national
-  detainer file) is an :class:`~sanctuary_lab.errors.InputError` naming source, table, key and
+  detainer file) is an :class:`~sanctuary_lab.core.errors.InputError` naming source, table, key and
   staged rows — never stored twice.
 - **Known county FIPS** (:func:`known_county_fips`): every ``fips`` must be a county in the Census
   Bureau's county list, read from the Census population-estimates file of the raw folder
@@ -26,7 +26,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources.base import Reject, SourceData
 
 #: unique key columns of each staged table (without the ``stg_`` prefix)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources.base import Adapter, RejectLog, SourceData, read_csv
 
 NAME = "ddp_ice_records"

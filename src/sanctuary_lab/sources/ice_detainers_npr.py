@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources._policy_util import clean_text
 from sanctuary_lab.sources.base import Adapter, SourceData, read_csv, to_number
 

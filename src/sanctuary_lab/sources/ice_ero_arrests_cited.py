@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources.base import Adapter, RejectLog, SourceData, read_csv, to_number
 
 NAME = "ice_ero_arrests_cited"

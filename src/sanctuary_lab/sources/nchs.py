@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources.base import Adapter, SourceData, county_fips, read_csv, to_number
 
 #: NCHS 2013 codes and their labels

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources._policy_util import clean_text, parse_dates, state_abbr, to_bool
 from sanctuary_lab.sources.base import Adapter, RejectLog, SourceData, read_csv, to_number
 from sanctuary_lab.sources.geo import ABBR_TO_FIPS

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources.base import Adapter, SourceData, _check_nonempty, read_csv, to_number
 from sanctuary_lab.sources.geo import STATES
 

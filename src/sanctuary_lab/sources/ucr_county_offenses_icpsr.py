@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources._icpsr_layout import Field, read_layout
 from sanctuary_lab.sources.base import Adapter, RejectLog, SourceData
 from sanctuary_lab.sources.ucr_county_arrests_icpsr import parse_icpsr_county_file, read_schema

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.sources.base import Adapter, SourceData, read_json
 from sanctuary_lab.sources.geo import STATES
 

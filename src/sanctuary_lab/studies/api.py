@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sanctuary_lab.studies.model import ClaimCheck, StudyRun
-from sanctuary_lab.studies.runner import Progress
+from sanctuary_lab.core.progress import Progress
+from sanctuary_lab.studies.records import ClaimCheck, StudyRun
 from sanctuary_lab.studies.runner import run as _run
-from sanctuary_lab.studies.spec import Study, bundled_study_paths, parse_study, resolve_study_path
+from sanctuary_lab.studies.schema import Study, bundled_study_paths, parse_study, resolve_study_path
 
 __all__ = ["check_claims", "list_studies", "load_study", "run_all", "run_study"]
 

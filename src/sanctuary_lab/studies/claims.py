@@ -11,7 +11,7 @@ single rule :func:`sanctuary_lab.studies.verdict.judge`, then gates it by compar
 (:mod:`~sanctuary_lab.studies.diagnostics`) and re-judges it under every declared sensitivity.
 
 ``result_term`` is ``"<result label>@<term>"`` (a result of the study's
-:class:`~sanctuary_lab.studies.model.StudyRun` and a term of its tidy table). For a
+:class:`~sanctuary_lab.studies.records.StudyRun` and a term of its tidy table). For a
 ``consistency`` check it names a function of the statement's own figures (``inputs``, separated
 by ``;``): see :data:`CONSISTENCY`. ``scale`` converts the published value into the units of our
 estimate (default 1). ``comparison_published`` overrides the study file's published side for a
@@ -27,11 +27,11 @@ from typing import Any
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError, SpecError
-from sanctuary_lab.formatting import fmt_change, fmt_interval, fmt_level
+from sanctuary_lab.core.errors import InputError, SpecError
+from sanctuary_lab.core.formatting import fmt_change, fmt_interval, fmt_level
 from sanctuary_lab.studies import diagnostics as dg
 from sanctuary_lab.studies.comparability import compare, merge_override, parse_override
-from sanctuary_lab.studies.model import ClaimCheck, StudyRun
+from sanctuary_lab.studies.records import ClaimCheck, StudyRun
 from sanctuary_lab.studies.verdict import CLAIM_KINDS, Margin, judge, load_margins
 
 CLAIM_COLUMNS = (

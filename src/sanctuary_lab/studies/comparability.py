@@ -62,8 +62,8 @@ def parse_override(text: str) -> dict[str, Any]:
     Only the comparison keys are accepted; numbers are parsed, nothing is evaluated. An empty
     value (``"years="``) maps to ``None``: the key is removed from the side it overrides.
     """
-    from sanctuary_lab.errors import SpecError
-    from sanctuary_lab.studies.spec import COMPARISON_KEYS
+    from sanctuary_lab.core.errors import SpecError
+    from sanctuary_lab.studies.schema import COMPARISON_KEYS
 
     out: dict[str, Any] = {}
     for part in (p.strip() for p in text.split(";")):

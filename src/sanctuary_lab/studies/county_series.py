@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.studies.data import tables
 from sanctuary_lab.studies.frames_economic import ACS_VINTAGES, COHORT_287G_COLUMN, LAUS_YEARS
 
@@ -62,10 +62,9 @@ def county_series(
     if isinstance(warehouse, duckdb.DuckDBPyConnection):
         con = warehouse
     else:
-        path = Path(warehouse)
-        if not path.is_file():
-            raise SpecError(f"{path}: warehouse not found; build it with `sanctuary-lab build`")
-        con = duckdb.connect(str(path), read_only=True)
+        from sanctuary_lab.warehouse.db import open_warehouse
+
+        con = open_warehouse(Path(warehouse))
     try:
         return _series(con, fips)
     finally:

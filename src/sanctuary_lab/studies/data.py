@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 
 
 class DataUnavailable(Exception):

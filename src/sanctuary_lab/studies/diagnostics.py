@@ -34,8 +34,8 @@ from typing import Any
 
 import pandas as pd
 
-from sanctuary_lab.designs.result import Result
-from sanctuary_lab.studies.model import StudyRun
+from sanctuary_lab.core.result import Result
+from sanctuary_lab.studies.records import StudyRun
 
 ROBUST_DESIGNS = ("callaway_santanna", "sun_abraham", "did2s")
 TIMED_DESIGNS = (*ROBUST_DESIGNS, "event_study")

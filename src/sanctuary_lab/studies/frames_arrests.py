@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.sources.geo import STATES
 from sanctuary_lab.studies.data import DataUnavailable, Frame, num, tables
 

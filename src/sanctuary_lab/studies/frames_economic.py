@@ -36,7 +36,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.studies.data import DataUnavailable, Frame, load, num, tables
 
 #: ``county_year_287g`` column read as the county's 287(g) cohort (first year covered).

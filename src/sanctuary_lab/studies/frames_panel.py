@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.studies.data import Frame, covariates, load, num
 
 

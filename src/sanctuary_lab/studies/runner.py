@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.designs.registry import spec_from_dict
-from sanctuary_lab.designs.result import Result
-from sanctuary_lab.errors import SpecError
-from sanctuary_lab.filters import apply_filter
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.filters import apply_filter
+from sanctuary_lab.core.progress import Progress
+from sanctuary_lab.core.result import Result
+from sanctuary_lab.designs.registry import design_from_dict
 from sanctuary_lab.studies.data import DESCRIPTIVES, FRAMES, DataUnavailable, Frame, build_info
-from sanctuary_lab.studies.model import StudyRun
-from sanctuary_lab.studies.spec import Study
+from sanctuary_lab.studies.records import StudyRun
+from sanctuary_lab.studies.schema import Study
 
 #: progress(message, done, total): called before each step and once at the end (done == total).
-Progress = Callable[[str, int, int], None]
 
 
 def count_steps(study: Study) -> int:
@@ -39,7 +38,7 @@ def count_steps(study: Study) -> int:
 
 def _fit(design: str, options: dict[str, Any], data: pd.DataFrame) -> Result:
     """Fit one design; library warnings are collected into ``metadata["warnings"]`` (deduplicated)."""
-    spec = spec_from_dict(design, options)
+    spec = design_from_dict(design, options)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = spec.fit(data)
@@ -98,7 +97,7 @@ def _descriptive_result(name: str, stats: dict[str, float], n_obs: int) -> Resul
 
 def run(study: Study, warehouse: Path, progress: Progress | None = None) -> StudyRun:
     """Run ``study`` on the warehouse file and return a :class:`StudyRun`."""
-    from sanctuary_lab.warehouse.build import connect
+    from sanctuary_lab.warehouse.db import open_warehouse
 
     total = count_steps(study)
     done = 0
@@ -118,7 +117,7 @@ def run(study: Study, warehouse: Path, progress: Progress | None = None) -> Stud
     )
     failed: dict[str, str] = {}
     frames_meta: dict[str, Any] = {}
-    con = connect(Path(warehouse))
+    con = open_warehouse(Path(warehouse))
     try:
         out.sample["warehouse"] = build_info(con)
         frame: Frame | None = None

@@ -1,5 +1,5 @@
 """Which sources the raw folder holds, what each covers, and which studies and claims it unlocks
-(the ``sanctuary-lab sources`` command).
+(what the ``sanctuary-lab sources`` command prints).
 
 Each adapter is listed with ``present`` (its folder, or for the full official formats its data
 files, is in the raw folder), the years it covers (the raw shelf's ``INDEX.md`` row; for full
@@ -11,13 +11,11 @@ download.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pandas as pd
-import typer
 
 #: raw folder -> warehouse (final) tables it feeds
 SOURCE_TABLES: dict[str, tuple[str, ...]] = {
@@ -112,7 +110,7 @@ def catalog(raw_dir: Path, check: bool = False) -> list[dict[str, Any]]:
     """One entry per known source (see the module docstring).
 
     With ``check``, every present source is parsed (bad input raises
-    :class:`~sanctuary_lab.errors.InputError`); a full-format source's years are read from the
+    :class:`~sanctuary_lab.core.errors.InputError`); a full-format source's years are read from the
     parsed tables.
     """
     from sanctuary_lab.sources import all_adapters
@@ -152,52 +150,3 @@ def catalog(raw_dir: Path, check: bool = False) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def sources_command(
-    raw_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--raw-dir",
-            help="Raw-data folder (default: $SANCTUARY_LAB_RAW_DIR or ../shared/data/raw)",
-        ),
-    ] = None,
-    check: Annotated[
-        bool,
-        typer.Option(
-            "--check", help="Parse every source present (bad input: exit 2), without building"
-        ),
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
-) -> None:
-    """List every known source: present or absent, years, and the studies and claims it unlocks."""
-    from sanctuary_lab.config import resolve_raw_dir
-    from sanctuary_lab.errors import InputError
-
-    raw = resolve_raw_dir(raw_dir)
-    if not raw.is_dir():
-        raise InputError(
-            raw, "raw-data directory not found; pass --raw-dir or set SANCTUARY_LAB_RAW_DIR"
-        )
-    rows = catalog(raw, check=check)
-    if as_json:
-        typer.echo(json.dumps(rows))
-        return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    t = Table(
-        title=f"{sum(r['present'] for r in rows)} of {len(rows)} sources present in {escape(str(raw))}"
-    )
-    for col in ("source", "present", "years", "studies", "get"):
-        t.add_column(col)
-    for r in rows:
-        t.add_row(
-            escape(r["source"]),
-            "yes" if r["present"] else "no",
-            escape(r["years"]),
-            escape(", ".join(r["studies"])),
-            escape(r["get"]),
-        )
-    Console().print(t)

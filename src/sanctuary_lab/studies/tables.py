@@ -5,7 +5,7 @@ Both are CSV files under ``studies/data/``. ``sanctuary_policies.csv`` has one r
 confidence; users can pass their own file in the same format through the ``adoption_file`` study
 parameter. Parsing the format (:func:`parse_sanctuary_policies`) is separate from finding the file
 (:func:`sanctuary_policy_path`). Every row must cite a public source and carry a confidence; a row
-without one is an :class:`~sanctuary_lab.errors.InputError` naming file, row and field.
+without one is an :class:`~sanctuary_lab.core.errors.InputError` naming file, row and field.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 
 CONFIDENCE_LEVELS = ("low", "medium", "high")
 POLICY_COLUMNS = (
@@ -116,7 +116,7 @@ def parse_sanctuary_policies(path: Path) -> pd.DataFrame:
     needs a citation title and an ``http(s)://`` URL, a known ``definition_class``, ``level`` and
     ``confidence``, and an ISO ``adopted`` date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``); an
     (ori, instrument) pair may appear once. Any violation is an
-    :class:`~sanctuary_lab.errors.InputError` naming file, row and field.
+    :class:`~sanctuary_lab.core.errors.InputError` naming file, row and field.
 
     Returns
     -------
@@ -194,7 +194,7 @@ def load_sanctuary_policies(
         ``table`` from :func:`parse_sanctuary_policies`; ``source`` is the file name used.
     """
     if min_confidence not in CONFIDENCE_LEVELS:
-        from sanctuary_lab.errors import SpecError
+        from sanctuary_lab.core.errors import SpecError
 
         raise SpecError(
             f"min_confidence must be one of {list(CONFIDENCE_LEVELS)}, got {min_confidence!r}"
@@ -215,7 +215,7 @@ def adoption_cohorts(policies: pd.DataFrame, definition: str = "any") -> pd.Seri
     (the in-force date when the row gives one, else the adoption date).
     """
     if definition not in DEFINITIONS:
-        from sanctuary_lab.errors import SpecError
+        from sanctuary_lab.core.errors import SpecError
 
         raise SpecError(f"definition must be one of {list(DEFINITIONS)}, got {definition!r}")
     p = policies

@@ -18,8 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from sanctuary_lab.errors import InputError, SpecError
-from sanctuary_lab.formatting import fmt_change, fmt_level, fmt_number
+from sanctuary_lab.core.errors import InputError, SpecError
+from sanctuary_lab.core.formatting import fmt_change, fmt_level, fmt_number
 
 VerdictLabel = Literal[
     "supported", "contradicted", "inconclusive", "different size", "not testable here"

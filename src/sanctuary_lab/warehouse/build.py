@@ -20,23 +20,21 @@ import os
 import pkgutil
 import re
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-import duckdb
 import pandas as pd
 
 from sanctuary_lab import __version__
-from sanctuary_lab.errors import InputError
-from sanctuary_lab.guards import check_output_file, check_warehouse_file
+from sanctuary_lab.core.errors import InputError
+from sanctuary_lab.core.guards import check_output_file
+from sanctuary_lab.core.progress import Progress
 from sanctuary_lab.sources import all_adapters
 from sanctuary_lab.sources.base import SourceData
 from sanctuary_lab.sources.checks import validate_sources
-
-Progress = Callable[[str], None]
+from sanctuary_lab.warehouse.db import write_tables
 
 
 @dataclass
@@ -84,7 +82,7 @@ def load_sources(raw_dir: Path, progress: Progress | None = None) -> list[Source
     out = []
     for adapter in all_adapters():
         if progress:
-            progress(f"source {adapter.name}")
+            progress(f"source {adapter.name}", 0, 0)
         out.append(adapter.load(raw_dir))
     # cross-source checks: duplicated keys (error), unknown county FIPS, counts above
     # population, impossible rates (rejected rows)
@@ -105,7 +103,7 @@ def assemble(raw_dir: Path, progress: Progress | None = None) -> dict[str, pd.Da
     final: dict[str, pd.DataFrame] = {}
     for mod in table_modules():
         if progress:
-            progress(f"tables {mod.__name__.rsplit('.', 1)[-1]}")
+            progress(f"tables {mod.__name__.rsplit('.', 1)[-1]}", 0, 0)
         produced = mod.derive(staged, final)
         for name, df in produced.items():
             if name in final or name in staged:
@@ -151,20 +149,6 @@ def assemble(raw_dir: Path, progress: Progress | None = None) -> dict[str, pd.Da
         ),
     }
     return {**staged, **final, **meta}
-
-
-def write_duckdb(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """Write ``tables`` into a new DuckDB file at ``path`` (which must not exist)."""
-    con = duckdb.connect(str(path))
-    try:
-        for name in sorted(tables):
-            df = _sort_frame(tables[name])
-            con.register("__df", df)
-            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __df')
-            con.unregister("__df")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
 
 
 def _temp_prefix(out: Path) -> str:
@@ -232,8 +216,8 @@ def build(raw_dir: Path, out: Path, progress: Progress | None = None) -> BuildSu
     tmp.unlink()  # DuckDB wants to create the file itself
     try:
         if progress:
-            progress("writing warehouse")
-        write_duckdb(tables, tmp)
+            progress("writing warehouse", 0, 0)
+        write_tables({name: _sort_frame(df) for name, df in tables.items()}, tmp)
         os.replace(tmp, out)
     finally:
         for leftover in (tmp, Path(str(tmp) + ".wal")):
@@ -245,53 +229,3 @@ def build(raw_dir: Path, out: Path, progress: Progress | None = None) -> BuildSu
         rows_rejected=len(tables["rejected_rows"]),
         sources=sorted({s for s in tables["provenance"]["source"]}),
     )
-
-
-#: tables every warehouse has (the schema check made when one is opened)
-REQUIRED_TABLES = ("build_info",)
-
-
-def connect(path: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open an existing warehouse, checking it up front.
-
-    A missing, empty, truncated or non-DuckDB file, or one without the warehouse's
-    :data:`REQUIRED_TABLES`, is an InputError naming the file (one line, exit code 2).
-    """
-    path = check_warehouse_file(Path(path))
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as exc:
-        msg = str(exc).splitlines()[0]
-        raise InputError(path, f"cannot open as a DuckDB warehouse: {msg}") from None
-    try:
-        names = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
-    except duckdb.Error as exc:
-        con.close()
-        raise InputError(
-            path, f"cannot read the warehouse schema: {str(exc).splitlines()[0]}"
-        ) from None
-    missing = [t for t in REQUIRED_TABLES if t not in names]
-    if missing:
-        con.close()
-        raise InputError(
-            path,
-            f"not a sanctuary-lab warehouse (no table {missing[0]!r}); rebuild it with "
-            "`sanctuary-lab build`",
-        )
-    return con
-
-
-def read_table(path: Path, table: str) -> pd.DataFrame:
-    """Read one warehouse table into pandas."""
-    con = connect(path)
-    try:
-        names = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
-        if table not in names:
-            raise InputError(path, f"warehouse has no table {table!r}; tables: {sorted(names)}")
-        return con.execute(f'SELECT * FROM "{table}"').df()
-    finally:
-        con.close()

@@ -15,8 +15,9 @@ from typing import Any
 
 import duckdb
 
-from sanctuary_lab.errors import InputError
-from sanctuary_lab.warehouse.build import connect, table_modules
+from sanctuary_lab.core.errors import InputError
+from sanctuary_lab.warehouse.build import table_modules
+from sanctuary_lab.warehouse.db import open_warehouse
 
 
 def _one(con: Any, sql: str) -> tuple[Any, ...]:
@@ -36,7 +37,7 @@ def _tables(con: Any) -> list[str]:
 
 def info(path: Path) -> dict[str, Any]:
     """Row counts and year coverage of every table, plus build metadata."""
-    con = connect(path)
+    con = open_warehouse(path)
     try:
         out: dict[str, Any] = {"warehouse": str(path), "tables": []}
         names = _tables(con)
@@ -60,7 +61,7 @@ def info(path: Path) -> dict[str, Any]:
 
 def quality(path: Path) -> dict[str, Any]:
     """Provenance, rejected rows by reason, caveats, and coverage checks."""
-    con = connect(path)
+    con = open_warehouse(path)
     try:
         names = set(_tables(con))
         out: dict[str, Any] = {"warehouse": str(path)}

@@ -8,12 +8,12 @@ and back.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
+
+from sanctuary_lab.core.jsonio import clean_json, frame_records, json_default
 
 TIDY_COLUMNS: tuple[str, ...] = (
     "term",
@@ -25,38 +25,6 @@ TIDY_COLUMNS: tuple[str, ...] = (
     "n_obs",
     "n_clusters",
 )
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        f = float(obj)
-        return None if math.isnan(f) else f
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (pd.Timestamp,)):
-        return obj.isoformat()
-    if obj is pd.NA:
-        return None
-    return str(obj)
-
-
-def _frame_to_records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = df.astype(object).where(pd.notna(df), None)
-    return [dict(r) for r in clean.to_dict(orient="records")]
-
-
-def _clean_floats(obj: Any) -> Any:
-    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean_floats(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean_floats(v) for v in obj]
-    return obj
 
 
 @dataclass
@@ -114,17 +82,17 @@ class Result:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean_floats(
+        return clean_json(
             {
                 "design": self.design,
-                "tidy": _frame_to_records(self.tidy()),
-                "metadata": json.loads(json.dumps(self.metadata, default=_json_default)),
-                "extras": {k: _frame_to_records(v) for k, v in self.extras.items()},
+                "tidy": frame_records(self.tidy()),
+                "metadata": json.loads(json.dumps(self.metadata, default=json_default)),
+                "extras": {k: frame_records(v) for k, v in self.extras.items()},
             }
         )
 
     def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), default=_json_default, **kwargs)
+        return json.dumps(self.to_dict(), default=json_default, **kwargs)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:

@@ -1,19 +1,26 @@
 """The `sanctuary-lab` command line.
 
-Each command is defined in the module of the area that owns it and registered here; those modules
-keep heavy imports inside the command functions so that `sanctuary-lab --help` stays fast.
+Each command is defined in a module of this package (``cli/warehouse.py``, ``cli/studies.py``,
+``cli/report.py``, ``cli/multiverse.py``) and registered in :data:`COMMANDS`; those modules keep
+heavy imports inside the command functions so that `sanctuary-lab --help` stays fast.
 Errors a user can cause print one line on stderr and exit with code 2.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
-from sanctuary_lab import cli_help
-from sanctuary_lab.errors import SanctuaryLabError
-from sanctuary_lab.warehouse import commands as warehouse_commands
+from sanctuary_lab.cli import help as cli_help
+from sanctuary_lab.cli import multiverse as multiverse_commands
+from sanctuary_lab.cli import report as report_commands
+from sanctuary_lab.cli import sources as sources_commands
+from sanctuary_lab.cli import studies as studies_commands
+from sanctuary_lab.cli import warehouse as warehouse_commands
+from sanctuary_lab.core.errors import SanctuaryLabError
 
 cli_help.install()
 
@@ -25,33 +32,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-app.command("build")(warehouse_commands.build)
-app.command("info")(warehouse_commands.info)
-app.command("quality")(warehouse_commands.quality)
+#: The command registry: command name -> function, in the order ``--help`` lists them.
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "build": warehouse_commands.build,
+    "info": warehouse_commands.info,
+    "quality": warehouse_commands.quality,
+    "studies": studies_commands.studies_command,
+    "run": studies_commands.run_command,
+    "check": studies_commands.check_command,
+    "report": report_commands.report_command,
+    "multiverse": multiverse_commands.multiverse_command,
+    "sources": sources_commands.sources_command,
+}
 
-
-def _register_optional() -> None:
-    """Register the commands of areas that exist (studies, report, multiverse)."""
-    import importlib
-
-    for module_name, commands in (
-        ("sanctuary_lab.studies.commands", ("studies", "run", "check")),
-        ("sanctuary_lab.report.commands", ("report",)),
-        ("sanctuary_lab.multiverse.commands", ("multiverse",)),
-        ("sanctuary_lab.studies.sources_catalog", ("sources",)),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        for name in commands:
-            fn = getattr(module, name.replace("-", "_") + "_command")
-            app.command(name)(fn)
-
-
-_register_optional()
+for _name, _fn in COMMANDS.items():
+    app.command(_name)(_fn)
 
 
 DEBUG_ENV = "SANCTUARY_LAB_DEBUG"

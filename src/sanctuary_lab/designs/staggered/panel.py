@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.designs._common import (
     check_clusters,
     check_inference,
@@ -24,7 +25,6 @@ from sanctuary_lab.designs._common import (
     require_frame,
     require_numeric,
 )
-from sanctuary_lab.errors import SpecError
 
 #: Internal column names (prefixed so they cannot clash with user columns).
 COHORT = "_sl_cohort"
@@ -112,7 +112,7 @@ def prepare_panel(
 ) -> Panel:
     """Validate a staggered-adoption panel and add cohort / relative-time columns.
 
-    Raises :class:`~sanctuary_lab.errors.SpecError` for unknown columns, non-numeric values,
+    Raises :class:`~sanctuary_lab.core.errors.SpecError` for unknown columns, non-numeric values,
     a treatment that never varies or that is not absorbing, duplicated unit-period rows, a cohort
     column that varies within a unit, and too few clusters. Unbalanced panels are kept with a
     warning.

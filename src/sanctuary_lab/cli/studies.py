@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 
 WarehouseOpt = Annotated[
     Path | None,
@@ -40,7 +40,7 @@ def parse_option(text: str, flag: str = "--option") -> tuple[str, Any]:
 def _progress_bar(enabled: bool = True):
     """Progress on stderr (a bar on a terminal, plain lines otherwise); yields a
     ``progress(message, done, total)`` callback."""
-    from sanctuary_lab.cli_progress import progress
+    from sanctuary_lab.cli.progress import progress
 
     if not enabled:
         yield None
@@ -121,7 +121,7 @@ def run_command(
     Ad-hoc example: ``sanctuary-lab run --design twfe --table state_crime --option outcome=...
     --option treatment=... --option unit=state --option time=year --json``.
     """
-    from sanctuary_lab.config import resolve_warehouse
+    from sanctuary_lab.core.config import resolve_warehouse
 
     wh = resolve_warehouse(warehouse)
     if study is None:
@@ -150,7 +150,7 @@ def run_command(
         if key not in s.parameters:
             raise SpecError(f"--param {key!r}: study {s.id} has parameters {sorted(s.parameters)}")
         if s.frame:
-            from sanctuary_lab.studies.spec import check_parameter
+            from sanctuary_lab.studies.schema import check_parameter
 
             value = check_parameter(s.frame, key, value, f"--param {text!r}")
         s.parameters[key] = value
@@ -180,14 +180,14 @@ def _exit_if_all_failed(result: Any) -> None:
 def _run_adhoc(
     design: str, table: str, options: list[str], where: str | None, wh: Path, as_json: bool
 ) -> None:
-    from sanctuary_lab.designs.registry import spec_from_dict
-    from sanctuary_lab.warehouse.build import read_table
+    from sanctuary_lab.designs.registry import design_from_dict
+    from sanctuary_lab.warehouse.db import read_table
 
     opts = dict(parse_option(o) for o in options)
-    spec = spec_from_dict(design, opts)
+    spec = design_from_dict(design, opts)
     df = read_table(wh, table)
     if where:
-        from sanctuary_lab.filters import apply_filter
+        from sanctuary_lab.core.filters import apply_filter
 
         df = apply_filter(df, where, "--where")
     result = spec.fit(df)
@@ -210,7 +210,7 @@ def _print_run(run: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from sanctuary_lab.formatting import fmt_ci, fmt_count, fmt_number, fmt_p
+    from sanctuary_lab.core.formatting import fmt_ci, fmt_count, fmt_number, fmt_p
 
     console = Console()
     console.print(Text(run.title, style="bold"), Text(f"({run.study_id})"))
@@ -268,8 +268,8 @@ def check_command(
     ] = None,
 ) -> None:
     """Check every registered claim against our estimates (verdicts computed now)."""
-    from sanctuary_lab.config import resolve_warehouse
-    from sanctuary_lab.errors import InputError
+    from sanctuary_lab.core.config import resolve_warehouse
+    from sanctuary_lab.core.errors import InputError
     from sanctuary_lab.pipeline import run_pipeline
 
     wh = resolve_warehouse(warehouse)

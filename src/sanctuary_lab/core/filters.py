@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 
 #: longest filter text accepted
 MAX_FILTER_CHARS = 2000

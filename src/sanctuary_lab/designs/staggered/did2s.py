@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import TIDY_COLUMNS, Result
 from sanctuary_lab.designs._common import tidy_from_pyfixest
 from sanctuary_lab.designs.event_study import fit_df, pretrend_from_fit
-from sanctuary_lab.designs.result import TIDY_COLUMNS, Result
-from sanctuary_lab.designs.staggered_prep import (
+from sanctuary_lab.designs.staggered.panel import (
     REL,
     TREATED,
     check_window,
@@ -31,13 +32,12 @@ from sanctuary_lab.designs.staggered_prep import (
     pretrend_row,
     rel_term,
 )
-from sanctuary_lab.errors import SpecError
 
 WHAT = "did2s"
 
 
 @dataclass
-class Did2sSpec:
+class Did2sDesign:
     """Two-stage (imputation) difference-in-differences.
 
     Parameters
@@ -177,6 +177,3 @@ def _drop_unimputable(df: pd.DataFrame, unit: str, time: str) -> tuple[pd.DataFr
         if df.empty:
             break
     return df, {"units": len(units), "periods": sorted(int(p) for p in periods)}
-
-
-DESIGNS = {"did2s": Did2sSpec}

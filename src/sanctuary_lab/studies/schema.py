@@ -3,7 +3,7 @@
 A study file names the analysis frame to build from the warehouse, its parameters, the analyses to
 run (each a registered design with options), optional sensitivity runs over a parameter, optional
 descriptive series, and the published numbers it reproduces. Every problem is a
-:class:`~sanctuary_lab.errors.SpecError` whose message names the file and the key.
+:class:`~sanctuary_lab.core.errors.SpecError` whose message names the file and the key.
 
 Schema (see ``docs/studies.md`` for the full description)::
 
@@ -68,8 +68,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sanctuary_lab.errors import SpecError
-from sanctuary_lab.filters import parse_filter
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.filters import parse_filter
 
 STUDY_SECTIONS = frozenset(
     {
@@ -525,12 +525,12 @@ def parse_study(path: str | Path, check_designs: bool = True) -> Study:
                 path, f"sensitivity[{i}].analyses", f"unknown label(s) {missing}; labels: {labels}"
             )
     if check_designs:
-        from sanctuary_lab.designs.registry import spec_from_dict
+        from sanctuary_lab.designs.registry import design_from_dict
 
         index = {id(a): i for i, a in enumerate(analyses)}
         for label, a, options in expanded:
             try:
-                spec_from_dict(a.design, options)
+                design_from_dict(a.design, options)
             except SpecError as exc:
                 raise _err(path, f"analysis[{index[id(a)]}].options", f"{label!r}: {exc}") from None
     return study

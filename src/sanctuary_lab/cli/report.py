@@ -24,7 +24,7 @@ RawDirOpt = Annotated[
 
 def _multiverse_page_run(study: Any) -> Any:
     """A StudyRun with no single-fit results, so a multiverse-only study gets its own page."""
-    from sanctuary_lab.studies.model import StudyRun
+    from sanctuary_lab.studies.records import StudyRun
 
     return StudyRun(
         study_id=study.id,
@@ -108,13 +108,13 @@ def report_command(
     """Write the self-contained HTML report (claims, studies, maps, data) for a warehouse."""
     from rich.console import Console
 
-    from sanctuary_lab.config import resolve_warehouse
-    from sanctuary_lab.errors import InputError, SpecError
+    from sanctuary_lab.core.config import resolve_warehouse
+    from sanctuary_lab.core.errors import InputError, SpecError
     from sanctuary_lab.report.site import check_report_target, write_site
-    from sanctuary_lab.warehouse.build import connect
+    from sanctuary_lab.warehouse.db import open_warehouse
 
     path = resolve_warehouse(warehouse)
-    connect(path).close()  # exists, DuckDB header, opens, schema: checked up front
+    open_warehouse(path).close()  # exists, DuckDB header, opens, schema: checked up front
     if out.exists() and not out.is_dir():
         raise SpecError(f"--out {out} is a file; pass a folder for the report")
     check_report_target(out, force)  # before the (long) study runs

@@ -9,7 +9,7 @@
   file with the DuckDB file header (so an empty, truncated or foreign file is reported by name,
   not as a DuckDB traceback).
 
-Every failure is an :class:`~sanctuary_lab.errors.InputError` (one line, exit code 2).
+Every failure is an :class:`~sanctuary_lab.core.errors.InputError` (one line, exit code 2).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sanctuary_lab.errors import InputError
+from sanctuary_lab.core.errors import InputError
 
 #: pseudo file systems nothing is ever written into
 FORBIDDEN_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))

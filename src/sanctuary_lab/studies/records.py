@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sanctuary_lab.designs.result import Result
+from sanctuary_lab.core.result import Result
 
 Verdict = Literal[
     "supported", "contradicted", "inconclusive", "different size", "not testable here"
@@ -56,10 +56,10 @@ class StudyRun:
 
         import pandas as pd
 
-        from sanctuary_lab.designs.result import _clean_floats, _frame_to_records, _json_default
+        from sanctuary_lab.core.jsonio import clean_json, frame_records, json_default
 
         desc = {
-            k: _frame_to_records(v) if isinstance(v, pd.DataFrame) else v
+            k: frame_records(v) if isinstance(v, pd.DataFrame) else v
             for k, v in self.descriptive.items()
         }
         body = {
@@ -74,7 +74,7 @@ class StudyRun:
             "descriptive": desc,
             "comparison": self.comparison,
         }
-        return _clean_floats(json.loads(json.dumps(body, default=_json_default)))
+        return clean_json(json.loads(json.dumps(body, default=json_default)))
 
 
 @dataclass
@@ -148,6 +148,6 @@ class ClaimCheck:
         """JSON-ready dict (NaN -> None)."""
         from dataclasses import asdict
 
-        from sanctuary_lab.designs.result import _clean_floats
+        from sanctuary_lab.core.jsonio import clean_json
 
-        return _clean_floats(asdict(self))
+        return clean_json(asdict(self))

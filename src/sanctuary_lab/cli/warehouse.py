@@ -30,14 +30,16 @@ def build(
     from rich.console import Console
     from rich.table import Table
 
-    from sanctuary_lab.config import resolve_raw_dir, resolve_warehouse
+    from sanctuary_lab.core.config import resolve_raw_dir, resolve_warehouse
     from sanctuary_lab.warehouse.build import build as do_build
 
     raw = resolve_raw_dir(raw_dir)
     target = resolve_warehouse(out)
     console = Console(stderr=True)
     with console.status("building warehouse") as status:
-        summary = do_build(raw, target, progress=lambda msg: status.update(f"building: {msg}"))
+        summary = do_build(
+            raw, target, progress=lambda msg, _done, _total: status.update(f"building: {msg}")
+        )
     if as_json:
         typer.echo(
             json.dumps(
@@ -78,7 +80,7 @@ def _print_records(
     from rich.table import Table
     from rich.text import Text
 
-    from sanctuary_lab.formatting import fmt_cell
+    from sanctuary_lab.core.formatting import fmt_cell
 
     names = headers or {}
     t = Table(title=Text(title), box=box.SIMPLE_HEAD)
@@ -116,7 +118,7 @@ def provenance_counts(record: dict[str, Any]) -> dict[str, Any]:
 
 def info(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
     """Show the warehouse's tables, row counts and year coverage."""
-    from sanctuary_lab.config import resolve_warehouse
+    from sanctuary_lab.core.config import resolve_warehouse
     from sanctuary_lab.warehouse.quality import info as get_info
 
     data = get_info(resolve_warehouse(warehouse))
@@ -135,7 +137,7 @@ LIST_ROWS = 25
 
 def quality(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
     """Show provenance, rejected rows, caveats and coverage of the warehouse."""
-    from sanctuary_lab.config import resolve_warehouse
+    from sanctuary_lab.core.config import resolve_warehouse
     from sanctuary_lab.warehouse.quality import quality as get_quality
 
     data = get_quality(resolve_warehouse(warehouse))

@@ -1,7 +1,7 @@
 """Documented maxima on the work one request may ask for.
 
 A study file or a command-line flag asking for more than these is a
-:class:`~sanctuary_lab.errors.SpecError` (one line, exit code 2) before any work starts, so a typo
+:class:`~sanctuary_lab.core.errors.SpecError` (one line, exit code 2) before any work starts, so a typo
 such as ``n_perm = 1e9`` cannot grow memory to tens of gigabytes.
 
 =========================  ==========  =====================================================
@@ -17,7 +17,7 @@ MAX_CHUNK_SIZE             65,536      multiverse ``chunk_size`` (specs solved t
 
 from __future__ import annotations
 
-from sanctuary_lab.errors import SpecError
+from sanctuary_lab.core.errors import SpecError
 
 MAX_PERMUTATIONS = 20_000
 MAX_BOOTSTRAP_DRAWS = 20_000

@@ -23,8 +23,9 @@ import pandas as pd
 from csdid.att_gt import ATTgt
 from scipy import stats
 
-from sanctuary_lab.designs.result import TIDY_COLUMNS, Result
-from sanctuary_lab.designs.staggered_prep import (
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import TIDY_COLUMNS, Result
+from sanctuary_lab.designs.staggered.panel import (
     COHORT,
     check_comparisons,
     es_frame,
@@ -32,7 +33,6 @@ from sanctuary_lab.designs.staggered_prep import (
     pretrend_row,
     rel_term,
 )
-from sanctuary_lab.errors import SpecError
 
 WHAT = "callaway_santanna"
 Z95 = float(stats.norm.ppf(0.975))
@@ -67,7 +67,7 @@ def _row(term: str, est: float, se: float, n_obs: int, n_cl: float) -> dict[str,
 
 
 @dataclass
-class CallawaySantAnnaSpec:
+class CallawaySantAnnaDesign:
     """Callaway–Sant'Anna ATT(g,t) with aggregations.
 
     Parameters
@@ -274,6 +274,3 @@ def _agg_frame(a: dict[str, Any], key: str) -> pd.DataFrame:
             "ci_high": est + Z95 * se,
         }
     )
-
-
-DESIGNS = {"callaway_santanna": CallawaySantAnnaSpec}

@@ -28,16 +28,16 @@ def multiverse_command(
     from rich.console import Console
     from rich.text import Text
 
-    from sanctuary_lab.cli_progress import progress as cli_progress
-    from sanctuary_lab.config import resolve_warehouse
-    from sanctuary_lab.errors import SpecError
-    from sanctuary_lab.formatting import fmt_count, fmt_number, fmt_p, fmt_share
+    from sanctuary_lab.cli.progress import progress as cli_progress
+    from sanctuary_lab.core.config import resolve_warehouse
+    from sanctuary_lab.core.errors import SpecError
+    from sanctuary_lab.core.formatting import fmt_count, fmt_number, fmt_p, fmt_share
     from sanctuary_lab.multiverse.api import run_multiverse
 
     if n_perm is not None and n_perm < 0:
         raise SpecError(f"--n-perm must be >= 0, got {n_perm}")
     if out is not None:
-        from sanctuary_lab.guards import check_output_file
+        from sanctuary_lab.core.guards import check_output_file
 
         check_output_file(out, "multiverse --out")  # before the run, not after it
     wh = resolve_warehouse(warehouse)

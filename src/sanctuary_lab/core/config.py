@@ -14,7 +14,7 @@ RAW_DIR_ENV = "SANCTUARY_LAB_RAW_DIR"
 WAREHOUSE_ENV = "SANCTUARY_LAB_WAREHOUSE"
 DEFAULT_WAREHOUSE = Path("data") / "sanctuary_lab.duckdb"
 
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 def project_root() -> Path:

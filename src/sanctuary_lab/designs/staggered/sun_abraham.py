@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.core.result import TIDY_COLUMNS, Result
 from sanctuary_lab.designs._common import n_clusters, pyfixest_vcov
 from sanctuary_lab.designs._pyfixest import feols
 from sanctuary_lab.designs.event_study import fit_df
-from sanctuary_lab.designs.result import TIDY_COLUMNS, Result
-from sanctuary_lab.designs.staggered_prep import (
+from sanctuary_lab.designs.staggered.panel import (
     COHORT,
     REL,
     check_window,
@@ -33,7 +34,6 @@ from sanctuary_lab.designs.staggered_prep import (
     rel_term,
     wald_test,
 )
-from sanctuary_lab.errors import SpecError
 
 WHAT = "sun_abraham"
 
@@ -43,7 +43,7 @@ def _cell(g: int, k: int) -> str:
 
 
 @dataclass
-class SunAbrahamSpec:
+class SunAbrahamDesign:
     """Sun–Abraham interaction-weighted event study.
 
     Parameters
@@ -219,6 +219,3 @@ class SunAbrahamSpec:
             columns="name"
         )
         return Result(WHAT, table, meta, {"event_study": es, "cohort_effects": cohort_table})
-
-
-DESIGNS = {"sun_abraham": SunAbrahamSpec}
