@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from sanctuary_lab.core.config import resolve_raw_dir
 from sanctuary_lab.core.errors import InputError
-from sanctuary_lab.sources import all_adapters
 from sanctuary_lab.sources.base import SourceData
 from sanctuary_lab.sources.checks import validate_sources
+from sanctuary_lab.sources.registry import all_adapters
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,9 @@ import pytest
 
 from hostile_helpers import raw_copy
 from sanctuary_lab.core.errors import InputError
-from sanctuary_lab.sources import all_adapters
 from sanctuary_lab.sources.base import SourceData
 from sanctuary_lab.sources.checks import validate_sources
+from sanctuary_lab.sources.registry import all_adapters
 
 NACJD = "county_crime_icpsr_2012"
 NACJD_FILE = "crime_data_w_population_and_crime_rate.csv"

@@ -13,7 +13,7 @@ from sanctuary_lab.sources import ice_aor, ice_detainers_npr, policy_sc_cpuma
 from sanctuary_lab.sources import policy_287g_2024_2026 as ice2024
 from sanctuary_lab.sources import policy_287g_pre2018_ddp as ddp
 from sanctuary_lab.sources import wapo_287g_sheriffs as wapo
-from sanctuary_lab.sources._policy_util import county_key
+from sanctuary_lab.sources.geo import county_key
 
 # ---------------------------------------------------------------------------------------------
 # real files

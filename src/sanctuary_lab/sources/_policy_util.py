@@ -1,17 +1,16 @@
 """Small helpers shared by the policy adapters (287(g), Secure Communities, detainers, AOR).
 
-Not an adapter module (leading underscore: skipped by adapter discovery).
+Used only inside :mod:`sanctuary_lab.sources`.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from sanctuary_lab.core.errors import InputError
-from sanctuary_lab.sources.base import _check_nonempty
+from sanctuary_lab.sources.base import check_nonempty
 from sanctuary_lab.sources.geo import STATES, state_fips_from_any
 
 
@@ -20,7 +19,7 @@ def read_xlsx(path: Path, *, required: list[str], sheet: int | str = 0) -> pd.Da
 
     Column names are stripped of surrounding whitespace. Empty cells become ``pd.NA``.
     """
-    _check_nonempty(path)
+    check_nonempty(path)
     try:
         df = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl")
     except Exception as exc:  # openpyxl raises several unrelated types for a bad file
@@ -91,39 +90,3 @@ def to_bool(df: pd.DataFrame, column: str, file: str | Path) -> pd.Series:
         i = int(bad.to_numpy().nonzero()[0][0])
         raise InputError(file, f"expected TRUE/FALSE, got {raw.iloc[i]!r}", row=i + 1, field=column)
     return out.astype("boolean")
-
-
-_SUFFIXES = (
-    " CITY AND BOROUGH",
-    " CENSUS AREA",
-    " MUNICIPALITY",
-    " BOROUGH",
-    " PARISH",
-    " COUNTY",
-    " CO.",
-    " CO",
-    " CNTY",
-    " CTY",
-)
-
-
-def county_key(name: object) -> str | None:
-    """Normalise a county name for matching: "St. Mary's Parish" and "SAINT MARYS" -> "STMARYS".
-
-    Upper-cases, drops a trailing state suffix (", AL"), the words County/Parish/Borough/Census
-    Area/Municipality (and "Co."), then keeps letters only with "SAINT"->"ST", "STE"->"ST".
-    Independent cities keep the word "CITY" so "Richmond city" does not collide with Richmond
-    County.
-    """
-    if name is None or name is pd.NA or (isinstance(name, float) and pd.isna(name)):
-        return None
-    s = str(name).upper().replace("\u2019", "'").strip()
-    s = re.sub(r",\s*[A-Z .]+$", "", s)  # "ETOWAH COUNTY, AL" -> "ETOWAH COUNTY"
-    for suf in _SUFFIXES:
-        if s.endswith(suf):
-            s = s[: -len(suf)]
-            break
-    s = re.sub(r"\bSAINTE?\b", "ST", s)
-    s = re.sub(r"\bSTE\b", "ST", s)
-    s = re.sub(r"[^A-Z]", "", s)
-    return s or None

@@ -162,7 +162,8 @@ def check_readable_file(path: Path) -> None:
         raise InputError(p, "file is not readable (permission denied)")
 
 
-def _check_nonempty(path: Path) -> None:
+def check_nonempty(path: Path) -> None:
+    """A readable regular file (:func:`check_readable_file`) that is not empty."""
     check_readable_file(path)
     if Path(path).stat().st_size == 0:
         raise InputError(path, "file is empty")
@@ -176,7 +177,7 @@ def read_json(path: Path, *, expect: type = dict, encoding: str = "utf-8") -> An
     expect
         Type the top-level value must have (``dict`` or ``list``).
     """
-    _check_nonempty(path)
+    check_nonempty(path)
     try:
         text = Path(path).read_text(encoding=encoding)
     except UnicodeDecodeError as exc:
@@ -305,7 +306,7 @@ def read_csv(
     All columns come back as ``str`` (missing cells as ``pd.NA``); convert with
     :func:`to_number` so that a bad value is reported with its row and field.
     """
-    _check_nonempty(path)
+    check_nonempty(path)
     name = label or str(path)
     scan_ok = set(kwargs) <= {"skiprows"} and isinstance(kwargs.get("skiprows", 0), int)
     if scan_ok and len(sep) == 1:

@@ -1,6 +1,11 @@
-"""Geography helpers: state FIPS codes, abbreviations and names, county FIPS normalisation."""
+"""Geography helpers: state FIPS codes, abbreviations and names, county FIPS checks and county
+name normalisation."""
 
 from __future__ import annotations
+
+import re
+
+import pandas as pd
 
 # 50 states + DC + Puerto Rico (72). Territories other than PR are not county geographies we use.
 STATES: dict[str, tuple[str, str]] = {
@@ -51,3 +56,39 @@ def is_valid_county_fips(fips: str) -> bool:
         and fips[:2] in STATES
         and fips[2:] != "000"
     )
+
+
+_SUFFIXES = (
+    " CITY AND BOROUGH",
+    " CENSUS AREA",
+    " MUNICIPALITY",
+    " BOROUGH",
+    " PARISH",
+    " COUNTY",
+    " CO.",
+    " CO",
+    " CNTY",
+    " CTY",
+)
+
+
+def county_key(name: object) -> str | None:
+    """Normalise a county name for matching: "St. Mary's Parish" and "SAINT MARYS" -> "STMARYS".
+
+    Upper-cases, drops a trailing state suffix (", AL"), the words County/Parish/Borough/Census
+    Area/Municipality (and "Co."), then keeps letters only with "SAINT"->"ST", "STE"->"ST".
+    Independent cities keep the word "CITY" so "Richmond city" does not collide with Richmond
+    County.
+    """
+    if name is None or name is pd.NA or (isinstance(name, float) and pd.isna(name)):
+        return None
+    s = str(name).upper().replace("\u2019", "'").strip()
+    s = re.sub(r",\s*[A-Z .]+$", "", s)  # "ETOWAH COUNTY, AL" -> "ETOWAH COUNTY"
+    for suf in _SUFFIXES:
+        if s.endswith(suf):
+            s = s[: -len(suf)]
+            break
+    s = re.sub(r"\bSAINTE?\b", "ST", s)
+    s = re.sub(r"\bSTE\b", "ST", s)
+    s = re.sub(r"[^A-Z]", "", s)
+    return s or None

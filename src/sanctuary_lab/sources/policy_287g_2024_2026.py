@@ -34,7 +34,7 @@ from sanctuary_lab.sources.base import (
     Adapter,
     RejectLog,
     SourceData,
-    _check_nonempty,
+    check_nonempty,
     read_csv,
     read_json,
     to_number,
@@ -142,7 +142,7 @@ def _moa_date(text: object) -> pd.Timestamp | None:
 
 def parse_moa_json(path: Path) -> tuple[pd.DataFrame, RejectLog]:
     """Parse ``moa_agreements.json``: ``{"ST|agency": [{model, pdf_url, date_filename, ...}]}``."""
-    _check_nonempty(path)
+    check_nonempty(path)
     log = RejectLog(NAME, path.name)
     data = read_json(path, expect=dict)  # decoding/syntax errors: one line naming the file
     if not isinstance(data, dict):

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from sanctuary_lab.core.errors import InputError
-from sanctuary_lab.sources.base import Adapter, SourceData, _check_nonempty, read_csv, to_number
+from sanctuary_lab.sources.base import Adapter, SourceData, check_nonempty, read_csv, to_number
 from sanctuary_lab.sources.geo import STATES
 
 NAME = "policy-sc-287g-cpuma-east2022"
@@ -69,7 +69,7 @@ def parse_cpuma_summary(path: Path) -> pd.DataFrame:
 
     Returns cpuma0010, state_fips, state_name, n_puma10, n_puma00, pop00, pop10.
     """
-    _check_nonempty(path)
+    check_nonempty(path)
     try:
         df = pd.read_excel(path, sheet_name=0, dtype=str, engine="xlrd")
     except Exception as exc:  # xlrd raises its own error types for a corrupt workbook

@@ -113,7 +113,7 @@ def catalog(raw_dir: Path, check: bool = False) -> list[dict[str, Any]]:
     :class:`~sanctuary_lab.core.errors.InputError`); a full-format source's years are read from the
     parsed tables.
     """
-    from sanctuary_lab.sources import all_adapters
+    from sanctuary_lab.sources.registry import all_adapters
 
     years = index_years(raw_dir)
     study_tables = _study_tables()

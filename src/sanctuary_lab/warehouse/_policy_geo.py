@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sanctuary_lab.sources._policy_util import county_key
-from sanctuary_lab.sources.geo import ABBR_TO_FIPS, STATES
+from sanctuary_lab.sources.geo import ABBR_TO_FIPS, STATES, county_key
 
 
 def _key(name: object) -> str | None:
@@ -29,7 +28,7 @@ def _key(name: object) -> str | None:
 class CountyIndex:
     """County-name lookup built from a counties table (fips, name, state).
 
-    Names are normalised with :func:`~sanctuary_lab.sources._policy_util.county_key` (accents
+    Names are normalised with :func:`~sanctuary_lab.sources.geo.county_key` (accents
     removed, County/Parish/Borough dropped, "St."/"Saint" unified, independent cities keep
     "CITY"). ``by_state`` maps (state, key) -> fips; ``by_key`` maps key -> all fips.
     """

@@ -2,10 +2,12 @@
 
 Steps
 -----
-1. Every source adapter (:func:`sanctuary_lab.sources.all_adapters`) reads its folder into staged
-   tables (``stg_<name>``) plus provenance, rejected rows and caveats.
-2. Every table module (``warehouse/tables_*.py``, run in ``ORDER``) derives final tables from the
-   staged ones and from the final tables built before it.
+1. Every source adapter (:data:`sanctuary_lab.sources.registry.ADAPTERS`) reads its folder into
+   staged tables (``stg_<name>``) plus provenance, rejected rows and caveats.
+2. Every table module (:data:`sanctuary_lab.warehouse.registry.TABLE_MODULES`, in that order)
+   derives final tables from the staged ones and from the final tables built before it. Each
+   table is checked against the column contract (:mod:`sanctuary_lab.warehouse.contract`) as it
+   is produced.
 3. All tables are written to a temporary DuckDB file beside the target, which is then renamed over
    the target. A failure at any step leaves the previous warehouse untouched.
 
@@ -15,15 +17,12 @@ same table contents; only ``build_info.built_at`` and ``provenance.built_at`` ch
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 
 import pandas as pd
 
@@ -31,10 +30,17 @@ from sanctuary_lab import __version__
 from sanctuary_lab.core.errors import InputError
 from sanctuary_lab.core.guards import check_output_file
 from sanctuary_lab.core.progress import Progress
-from sanctuary_lab.sources import all_adapters
 from sanctuary_lab.sources.base import SourceData
 from sanctuary_lab.sources.checks import validate_sources
+from sanctuary_lab.sources.registry import all_adapters
+from sanctuary_lab.warehouse.contract import (
+    STAGED_PREFIX,
+    check_complete,
+    check_produced,
+    columns,
+)
 from sanctuary_lab.warehouse.db import write_tables
+from sanctuary_lab.warehouse.registry import TABLE_MODULES, module_name
 
 
 @dataclass
@@ -45,17 +51,6 @@ class BuildSummary:
     tables: dict[str, int] = field(default_factory=dict)
     rows_rejected: int = 0
     sources: list[str] = field(default_factory=list)
-
-
-def table_modules() -> list[ModuleType]:
-    """The ``warehouse/tables_*.py`` modules, sorted by their ``ORDER`` then name."""
-    import sanctuary_lab.warehouse as pkg
-
-    mods = []
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("tables_"):
-            mods.append(importlib.import_module(f"{pkg.__name__}.{info.name}"))
-    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
 def _sort_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -96,19 +91,21 @@ def assemble(raw_dir: Path, progress: Progress | None = None) -> dict[str, pd.Da
     staged: dict[str, pd.DataFrame] = {}
     for sd in sources:
         for name, df in sd.tables.items():
-            key = f"stg_{name}"
+            key = f"{STAGED_PREFIX}{name}"
             if key in staged:
                 raise RuntimeError(f"two sources produce staged table {key!r}")
             staged[key] = df
     final: dict[str, pd.DataFrame] = {}
-    for mod in table_modules():
+    for mod in TABLE_MODULES:
         if progress:
-            progress(f"tables {mod.__name__.rsplit('.', 1)[-1]}", 0, 0)
+            progress(f"tables {module_name(mod)}", 0, 0)
         produced = mod.derive(staged, final)
-        for name, df in produced.items():
+        for name in produced:
             if name in final or name in staged:
                 raise RuntimeError(f"table {name!r} produced twice")
-            final[name] = df
+        check_produced(module_name(mod), produced)
+        final.update(produced)
+    check_complete(final)
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     prov = pd.DataFrame(
         [
@@ -124,15 +121,15 @@ def assemble(raw_dir: Path, progress: Progress | None = None) -> dict[str, pd.Da
             for sd in sources
             for f in sd.files
         ],
-        columns=["source", "file", "sha256", "rows_read", "rows_kept", "rows_rejected", "built_at"],
+        columns=columns("provenance"),
     )
     rejects = pd.DataFrame(
         [r.__dict__ for sd in sources for r in sd.rejects],
-        columns=["source", "file", "row", "field", "reason"],
+        columns=columns("rejected_rows"),
     )
     caveats = pd.DataFrame(
         [{"source": sd.source, "caveat": c} for sd in sources for c in sd.caveats],
-        columns=["source", "caveat"],
+        columns=columns("caveats"),
     )
     meta = {
         "provenance": prov,
@@ -145,7 +142,8 @@ def assemble(raw_dir: Path, progress: Progress | None = None) -> dict[str, pd.Da
                     "raw_dir": str(Path(raw_dir).resolve()),
                     "built_at": built_at,
                 }
-            ]
+            ],
+            columns=columns("build_info"),
         ),
     }
     return {**staged, **final, **meta}

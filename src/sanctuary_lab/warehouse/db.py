@@ -68,7 +68,9 @@ def open_warehouse(path: str | Path, *, safe: bool = False) -> Connection:
         A missing, empty, truncated or non-DuckDB file, or one without :data:`REQUIRED_TABLES`.
     """
     file = check_warehouse_file(Path(path))
-    config = dict(SAFE_DUCKDB_CONFIG) if safe else {}
+    config: dict[str, str | bool | int | float | list[str]] = (
+        dict(SAFE_DUCKDB_CONFIG) if safe else {}
+    )
     try:
         con = duckdb.connect(str(file), read_only=True, config=config)
     except duckdb.Error as exc:

@@ -1,11 +1,11 @@
 """What is in the warehouse and how good it is: `sanctuary-lab info` and `sanctuary-lab quality`.
 
-Table modules (``warehouse/tables_*.py``) may declare ``QUALITY_CHECKS``: a list of
-``(label, sql)`` pairs whose SQL returns one row with columns ``numerator`` and ``denominator``
-(e.g. crime counties that have covariates / all crime counties). They are reported as join or
-reporting coverage. They may also declare ``QUALITY_LISTS``: ``(key, label, sql)`` triples whose
-SQL returns the rows to list in full (e.g. every source disagreement on a 287(g) date, every
-detainer facility not matched to a county); a list whose table is absent is skipped.
+Each table module (:data:`~sanctuary_lab.warehouse.registry.TABLE_MODULES`) declares
+``QUALITY_CHECKS``: ``(label, sql)`` pairs whose SQL returns one row with columns ``numerator``
+and ``denominator`` (e.g. crime counties that have covariates / all crime counties), reported as
+join or reporting coverage; and ``QUALITY_LISTS``: ``(key, label, sql)`` triples whose SQL returns
+the rows to list in full (e.g. every source disagreement on a 287(g) date, every detainer facility
+not matched to a county); a list whose table is absent is skipped.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 import duckdb
 
 from sanctuary_lab.core.errors import InputError
-from sanctuary_lab.warehouse.build import table_modules
 from sanctuary_lab.warehouse.db import open_warehouse
+from sanctuary_lab.warehouse.registry import TABLE_MODULES
 
 
 def _one(con: Any, sql: str) -> tuple[Any, ...]:
@@ -93,8 +93,8 @@ def quality(path: Path) -> dict[str, Any]:
                 con.execute("SELECT source, caveat FROM caveats").df().to_dict(orient="records")
             )
         checks = []
-        for mod in table_modules():
-            for label, sql in getattr(mod, "QUALITY_CHECKS", []):
+        for mod in TABLE_MODULES:
+            for label, sql in mod.QUALITY_CHECKS:
                 try:
                     num, den = _one(con, sql)
                 except duckdb.CatalogException as exc:
@@ -115,8 +115,8 @@ def quality(path: Path) -> dict[str, Any]:
                 )
         out["coverage"] = checks
         lists: dict[str, Any] = {}
-        for mod in table_modules():
-            for key, label, sql in getattr(mod, "QUALITY_LISTS", []):
+        for mod in TABLE_MODULES:
+            for key, label, sql in mod.QUALITY_LISTS:
                 try:
                     rows = con.execute(sql).df()
                 except duckdb.CatalogException:  # a partial build lacks the table

@@ -1,4 +1,4 @@
-"""County arrest panel and ICE ERO figures (``ORDER = 30``).
+"""County arrest panel and ICE ERO figures (built after ``tables_policy``).
 
 Tables
 ------
@@ -31,16 +31,11 @@ import numpy as np
 import pandas as pd
 
 from sanctuary_lab.sources.ucr_county_arrests_icpsr import ARREST_COUNTS, SERIES_BREAK_YEAR
-
-ORDER = 30
+from sanctuary_lab.warehouse.contract import columns
 
 RATE_COUNTS = ["all_arrests", "part1", "violent", "property"]
 
-COLUMNS = [
-    "fips", "year", "series", "series_break", "source", "icpsr_study", "layout", *ARREST_COUNTS,
-    "pop_covered", "county_population", "agencies", "jurflag", "coverage", "reporting",
-    *(f"{c}_rate_10k" for c in RATE_COUNTS),
-]  # fmt: skip
+COLUMNS = columns("county_arrests")
 
 
 def county_arrests(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -80,10 +75,7 @@ def county_arrests(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def ice_ero_arrests(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The cited ICE ERO figures, one row per fiscal year and measure."""
     stg = staged.get("stg_ice_ero_figures")
-    cols = [
-        "fiscal_year", "measure", "value", "unit", "value_type", "bound", "source_url",
-        "source_kind", "quote",
-    ]  # fmt: skip
+    cols = columns("ice_ero_arrests")
     if stg is None:
         return pd.DataFrame(columns=cols)
     return stg.reindex(columns=cols).reset_index(drop=True)
@@ -119,3 +111,5 @@ QUALITY_CHECKS = [
         "SELECT count(*) FILTER (WHERE status = 'parsed'), count(*) FROM icpsr_arrest_files",
     ),
 ]
+
+QUALITY_LISTS: list[tuple[str, str, str]] = []

@@ -1,4 +1,4 @@
-"""Core final tables: geography, covariates and crime (``ORDER = 10``).
+"""Core final tables: geography, covariates and crime (built first).
 
 Tables
 ------
@@ -30,8 +30,6 @@ from __future__ import annotations
 import pandas as pd
 
 from sanctuary_lab.warehouse import _core_crime, _core_geo
-
-ORDER = 10
 
 
 def derive(
@@ -102,3 +100,5 @@ QUALITY_CHECKS = [
         "SELECT count(*) FILTER (WHERE reporting = 'full'), count(*) FROM city_crime",
     ),
 ]
+
+QUALITY_LISTS: list[tuple[str, str, str]] = []

@@ -1,4 +1,4 @@
-"""County offences known and ICE record counts from the full official formats (``ORDER = 35``).
+"""County offences known and ICE record counts from the full official formats (built last).
 
 Built only when a user has put the files in the raw folder (the tables are absent otherwise, and
 the studies that need them say which file to get).
@@ -25,16 +25,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-ORDER = 35
+from sanctuary_lab.warehouse.contract import columns
 
 OFFENCES = ["murder", "rape", "robbery", "agg_assault", "burglary", "larceny", "motor_vehicle_theft"]  # fmt: skip
 VIOLENT = OFFENCES[:4]
 PROPERTY = OFFENCES[4:]
-COLUMNS = [
-    "fips", "year", "source", "series", *OFFENCES, "violent", "property", "part1", "population",
-    "agencies", "agencies_full_year", "coverage", "reporting", "violent_rate_100k",
-    "property_rate_100k", "part1_rate_100k",
-]  # fmt: skip
+COLUMNS = columns("county_offenses")
 
 
 def _kaplan(stg: pd.DataFrame) -> pd.DataFrame:
@@ -144,3 +140,7 @@ def derive(
         out["county_offenses"] = co
     out.update(ice_tables(staged))
     return out
+
+
+QUALITY_CHECKS: list[tuple[str, str]] = []
+QUALITY_LISTS: list[tuple[str, str, str]] = []

@@ -1,4 +1,4 @@
-"""Policy final tables: 287(g), Secure Communities, detainers, ICE AORs (``ORDER = 20``).
+"""Policy final tables: 287(g), Secure Communities, detainers, ICE AORs (built after ``tables_core``).
 
 Tables
 ------
@@ -35,7 +35,7 @@ ice_aor
     county fips -> ICE AOR code (UWCHR), with the AOR's field office address. The AOR indicators
     and DDP's office list stay as ``stg_aor_demog`` / ``stg_ddp_aor_offices``.
 
-Counties come from the core ``counties`` table (``tables_core``, ORDER 10). If it is absent (a
+Counties come from the core ``counties`` table (``tables_core``, built before). If it is absent (a
 partial build) the UWCHR county list is used instead and a caveat row says so.
 """
 
@@ -44,8 +44,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sanctuary_lab.warehouse import _policy_287g, _policy_detainers, _policy_geo, _policy_sc
-
-ORDER = 20
+from sanctuary_lab.warehouse.contract import columns
 
 NATIONAL = [
     "detainers_national_by_reason",
@@ -170,9 +169,7 @@ def _foreign_born(final: dict[str, pd.DataFrame]) -> dict[str, float]:
 def _ice_aor(staged: dict[str, pd.DataFrame]) -> pd.DataFrame:
     aor = staged.get("stg_uwchr_county_aor")
     if aor is None:
-        return pd.DataFrame(
-            columns=["fips", "state_fips", "county_name", "aor", "field_office_addr"]
-        )
+        return pd.DataFrame(columns=columns("ice_aor"))
     out = aor[["fips", "state_fips", "county_name", "aor"]].copy()
     offices = staged.get("stg_aor_field_office")
     if offices is not None:
@@ -192,7 +189,7 @@ def derive(
     agencies = (
         _policy_geo.agencies(ucr, index, population)
         if ucr is not None
-        else pd.DataFrame(columns=["ori", "ori7", "agency_name", "state", "fips"])
+        else pd.DataFrame(columns=columns("agencies"))
     )
     out["agencies"] = agencies
     agreements, recs = _policy_287g.agreements(staged, index, agencies)
