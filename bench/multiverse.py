@@ -45,7 +45,7 @@ def _safe(name: str) -> str:
 def pyfixest_loop(mv: MultiverseSpec, frame: pd.DataFrame, table: pd.DataFrame, wild: str = "",
                   draws: int = 999) -> tuple[float, pd.DataFrame]:  # fmt: skip
     """Fit every row of ``table`` with pyfixest; returns seconds and (estimate, se, p) per spec."""
-    from sanctuary_lab.designs._pyfixest import feols
+    from sanctuary_lab.inference.fixest import feols
 
     df = frame.rename(columns={c: _safe(c) for c in frame.columns})
     by_label = {d: {c.label: c.value for c in mv.dimensions[d]} for d in DIMENSIONS}

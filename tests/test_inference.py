@@ -174,3 +174,23 @@ def test_ri_block_permutation_stays_within_blocks() -> None:
     for d in seen[1:]:  # every permutation keeps the number treated in each block
         assert (pd.Series(d).groupby(df["s"]).sum() == df.groupby("s")["d"].sum()).all()
     assert any(not np.array_equal(d, df["d"].to_numpy()) for d in seen[1:])
+
+
+def test_one_list_of_inference_options() -> None:
+    """The designs, the linear model and the multiverse kernel share one list of options."""
+    import dataclasses
+    import typing
+
+    from sanctuary_lab.designs.registry import designs
+    from sanctuary_lab.inference.linear import LinearModel
+    from sanctuary_lab.inference.options import INFERENCE_CHOICES
+    from sanctuary_lab.multiverse.schema import KERNEL_INFERENCE
+
+    assert set(KERNEL_INFERENCE) <= set(INFERENCE_CHOICES)
+    assert LinearModel.__dataclass_fields__["allowed"].default == INFERENCE_CHOICES
+    for name, cls in designs().items():
+        field = {f.name: f for f in dataclasses.fields(cls)}.get("inference")
+        if field is None or name == "matching":  # matching: its own Abadie-Imbens variance
+            continue
+        options = typing.get_args(typing.get_type_hints(cls)["inference"])
+        assert set(options) <= set(INFERENCE_CHOICES) and field.default in options, name

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sanctuary_lab.core.errors import SpecError
-from sanctuary_lab.designs._pyfixest import feols
+from sanctuary_lab.inference.fixest import feols
 from sanctuary_lab.inference.wild import bootstrap_p_values
 from sanctuary_lab.multiverse.api import run_multiverse_frame
 from sanctuary_lab.multiverse.backends import LocalBackend

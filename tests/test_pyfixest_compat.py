@@ -2,7 +2,7 @@
 
 pyfixest 0.60 orders a fit's fixed-effects frame by a hash-seed-dependent order and then removes
 the wrong fixed effect's levels from ``k`` for nested clustering (see
-``sanctuary_lab/designs/_pyfixest.py``). The expected value is computed by hand: OLS with dummies,
+``sanctuary_lab/inference/fixest.py``). The expected value is computed by hand: OLS with dummies,
 CRV1 with G/(G-1) * (N-1)/(N-K), where K = 1 slope + 10 year levels (the unit fixed effect is
 nested in the unit clusters and not counted: fixest's "nested" convention).
 """
@@ -22,7 +22,7 @@ SCRIPT = r"""
 import json, sys, warnings
 warnings.simplefilter("ignore")
 import pandas as pd
-from sanctuary_lab.designs._pyfixest import feols
+from sanctuary_lab.inference.fixest import feols
 df = pd.read_csv(sys.argv[1])
 fit = feols("y ~ d | unit + year", df, vcov={"CRV1": "unit"})
 print(json.dumps({"se": float(fit.se()["d"]), "b": float(fit.coef()["d"])}))
@@ -79,3 +79,46 @@ def test_clustered_se_is_the_same_for_every_hash_seed(tmp_path: Path) -> None:
     ses = [o["se"] for o in out]
     assert max(ses) - min(ses) < 1e-12
     assert abs(ses[0] - _hand_se(df)) < 1e-8
+
+
+def test_did2s_stage_one_is_solved_exactly() -> None:
+    """Our did2s equals a dense least-squares two-stage to 1e-10, and pyfixest's GMM variance.
+
+    pyfixest's own ``did2s`` solves the stage-1 fixed effects with lsqr at 1e-6, whose stopping
+    rule can be met marginally (on mpdta after 10 or 12 iterations depending on the machine's
+    rounding), moving the estimates by ~1e-5; :func:`sanctuary_lab.inference.fixest.did2s`
+    solves them to 1e-10.
+    """
+    import warnings
+
+    import pyfixest as pf
+
+    from sanctuary_lab.inference.fixest import did2s, fit_stats
+
+    rng = np.random.default_rng(11)
+    units, years = 60, 8
+    df = pd.DataFrame(
+        {"unit": np.repeat(np.arange(units), years), "year": np.tile(np.arange(years), units)}
+    )
+    start = rng.choice([3, 5, 99], units)[df["unit"]]
+    df["d"] = df["year"] >= start
+    df["y"] = rng.normal(size=units)[df["unit"]] + 0.1 * df["year"] + 0.4 * df["d"]
+    df["y"] += rng.normal(size=len(df))
+    fe = np.column_stack(
+        [pd.get_dummies(df["unit"]).to_numpy(float), pd.get_dummies(df["year"]).to_numpy(float)]
+    )
+    untreated = ~df["d"].to_numpy()
+    coef, *_ = np.linalg.lstsq(fe[untreated], df["y"].to_numpy()[untreated], rcond=None)
+    resid = df["y"].to_numpy() - fe @ coef
+    exact = resid[df["d"].to_numpy()].mean()
+    kwargs = {"yname": "y", "first_stage": "~ 0 | unit + year", "second_stage": "~ d"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = did2s(df, treatment="d", cluster="unit", **kwargs)
+        theirs = pf.did2s(df, treatment="d", cluster="unit", **kwargs)
+    stats = fit_stats(ours)
+    assert stats.coef_names == ("d",) and stats.n_obs == len(df)
+    assert abs(stats.beta[0] - exact) < 1e-10
+    assert abs(stats.beta[0] - float(theirs.coef()["d"])) < 1e-4
+    assert float(ours.se()["d"]) > 0
+    assert abs(float(ours.se()["d"]) - float(theirs.se()["d"])) < 1e-4

@@ -1,107 +1,21 @@
-"""Shared argument validation and data preparation for the designs.
+"""Treatment and covariate checks and result metadata shared by the designs.
 
-Every design validates its arguments up front with messages that say what to do (R ``did``
-style). The helpers here raise :class:`~sanctuary_lab.core.errors.SpecError` for problems that make a
-fit impossible and return plain-text warnings (to be stored in ``Result.metadata["warnings"]``)
-for problems that only weaken it.
+The sample checks every layer uses (a non-empty frame, known and numeric columns, missing rows)
+live in :mod:`sanctuary_lab.inference.sample`, the inference options in
+:mod:`sanctuary_lab.inference.options`. The helpers here raise
+:class:`~sanctuary_lab.core.errors.SpecError` for problems that make a fit impossible, with
+messages that say what to do (R ``did`` style).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sanctuary_lab.core.errors import SpecError
-from sanctuary_lab.core.result import TIDY_COLUMNS
-
-Inference = Literal["iid", "hc1", "crv1", "crv3", "wild", "ri"]
-INFERENCE_CHOICES: tuple[str, ...] = ("iid", "hc1", "crv1", "crv3", "wild", "ri")
-CLUSTERED: frozenset[str] = frozenset({"crv1", "crv3", "wild"})
-#: Below this many clusters CRV1/CRV3 t-tests over-reject; a wild bootstrap is advised.
-FEW_CLUSTERS = 10
-
-
-def require_frame(data: Any, what: str) -> pd.DataFrame:
-    """Check that ``data`` is a non-empty DataFrame."""
-    if not isinstance(data, pd.DataFrame):
-        raise SpecError(f"{what}: data must be a pandas DataFrame, got {type(data).__name__}")
-    if data.empty:
-        raise SpecError(f"{what}: data has no rows; check the filters that produced it")
-    return data
-
-
-def require_columns(df: pd.DataFrame, cols: Iterable[str | None], what: str) -> None:
-    """Raise if any of ``cols`` (``None`` entries ignored) is not a column of ``df``.
-
-    The message lists the available columns so the user can fix a typo.
-    """
-    missing = [c for c in cols if c is not None and c not in df.columns]
-    if missing:
-        avail = ", ".join(map(str, df.columns[:60]))
-        more = "" if len(df.columns) <= 60 else f" ... ({len(df.columns)} in all)"
-        raise SpecError(
-            f"{what}: column(s) {missing} not found in the data; available columns: {avail}{more}"
-        )
-
-
-def require_numeric(df: pd.DataFrame, cols: Iterable[str | None], what: str) -> None:
-    """Raise if any of ``cols`` is not numeric (bool counts as numeric)."""
-    for c in cols:
-        if c is None:
-            continue
-        s = df[c]
-        if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
-            raise SpecError(
-                f"{what}: column {c!r} must be numeric (dtype is {s.dtype}); "
-                "convert it, or use it as a fixed effect / stratum instead"
-            )
-
-
-def check_inference(inference: str, cluster: str | None, what: str) -> None:
-    """Validate the inference option and that a cluster column is given when needed."""
-    if inference not in INFERENCE_CHOICES:
-        raise SpecError(
-            f"{what}: unknown inference {inference!r}; choose one of {list(INFERENCE_CHOICES)}"
-        )
-    if inference in CLUSTERED and not cluster:
-        raise SpecError(
-            f"{what}: inference={inference!r} needs a cluster column; set cluster='state_fips' "
-            "(or similar), or use inference='hc1'"
-        )
-
-
-def drop_missing(
-    df: pd.DataFrame, cols: Sequence[str | None], what: str = "data"
-) -> tuple[pd.DataFrame, list[str]]:
-    """Drop rows with a missing or non-finite value in any used column.
-
-    Returns the kept rows and a list of warnings (one per column with missing values plus a total)
-    for ``Result.metadata["warnings"]``. Raises if no row survives.
-    """
-    use = [c for c in dict.fromkeys(cols) if c is not None]
-    warnings: list[str] = []
-    bad = pd.Series(False, index=df.index)
-    for c in use:
-        s = df[c]
-        miss = s.isna()
-        if pd.api.types.is_float_dtype(s):
-            miss = miss | ~np.isfinite(s.to_numpy(dtype=float, na_value=np.nan))
-        n = int(miss.sum())
-        if n:
-            warnings.append(f"{n} row(s) have a missing value in {c!r}")
-        bad |= miss
-    n_bad = int(bad.sum())
-    if n_bad:
-        warnings.append(f"dropped {n_bad} of {len(df)} row(s) with missing values in used columns")
-    out = df.loc[~bad]
-    if out.empty:
-        raise SpecError(
-            f"{what}: no rows left after dropping missing values in {use}; check those columns"
-        )
-    return out, warnings
 
 
 def check_treatment_varies(df: pd.DataFrame, treatment: str, what: str) -> None:
@@ -125,27 +39,6 @@ def check_binary(df: pd.DataFrame, col: str, what: str) -> pd.Series:
             "dichotomise it first (e.g. share > 0)"
         )
     return s.astype(int)
-
-
-def check_clusters(n_clusters: int, inference: str, what: str = "design") -> list[str]:
-    """Validate the number of clusters for the chosen inference.
-
-    Fewer than 2 clusters is an error for clustered inference; fewer than :data:`FEW_CLUSTERS`
-    with CRV1/CRV3 gives a warning recommending the wild cluster bootstrap.
-    """
-    if inference not in CLUSTERED:
-        return []
-    if n_clusters < 2:
-        raise SpecError(
-            f"{what}: inference={inference!r} needs at least 2 clusters, found {n_clusters}; "
-            "choose a coarser sample or inference='hc1'"
-        )
-    if n_clusters < FEW_CLUSTERS and inference in ("crv1", "crv3"):
-        return [
-            f"only {n_clusters} clusters: {inference.upper()} tests over-reject with few "
-            "clusters; consider inference='wild' (wild cluster bootstrap)"
-        ]
-    return []
 
 
 def check_collinear(df: pd.DataFrame, cols: Sequence[str], what: str, tol: float = 1e-10) -> None:
@@ -176,68 +69,6 @@ def check_collinear(df: pd.DataFrame, cols: Sequence[str], what: str, tol: float
             )
         basis.append(col)
         kept.append(name)
-
-
-def n_clusters(df: pd.DataFrame, cluster: str | None) -> int | None:
-    """Number of distinct cluster ids, or ``None`` when unclustered."""
-    return None if not cluster else int(df[cluster].nunique())
-
-
-def pyfixest_vcov(inference: str, cluster: str | None) -> str | dict[str, str]:
-    """The pyfixest ``vcov`` argument for an analytic inference option."""
-    if inference == "iid":
-        return "iid"
-    if inference in ("hc1", "ri"):
-        return "hetero"
-    if inference in ("crv1", "wild"):
-        return {"CRV1": str(cluster)}
-    if inference == "crv3":
-        return {"CRV3": str(cluster)}
-    raise SpecError(f"unknown inference {inference!r}; choose one of {list(INFERENCE_CHOICES)}")
-
-
-def tidy_from_pyfixest(
-    fit: Any,
-    *,
-    terms: Sequence[str] | None = None,
-    rename: dict[str, str] | None = None,
-    n_clusters: int | None = None,
-) -> pd.DataFrame:
-    """Turn a pyfixest fit (Feols/Fepois) into the shared tidy frame.
-
-    Parameters
-    ----------
-    fit
-        A fitted pyfixest model.
-    terms
-        Coefficient names to keep (default: all).
-    rename
-        Optional mapping from pyfixest coefficient names to reported term names.
-    n_clusters
-        Number of clusters to report (``None`` for unclustered inference).
-    """
-    t = fit.tidy()
-    if terms is not None:
-        t = t.loc[[c for c in terms if c in t.index]]
-    rename = rename or {}
-    out = pd.DataFrame(
-        {
-            "term": [rename.get(str(c), str(c)) for c in t.index],
-            "estimate": t["Estimate"].to_numpy(dtype=float),
-            "std_error": t["Std. Error"].to_numpy(dtype=float),
-            "ci_low": t["2.5%"].to_numpy(dtype=float),
-            "ci_high": t["97.5%"].to_numpy(dtype=float),
-            "p_value": t["Pr(>|t|)"].to_numpy(dtype=float),
-        }
-    )
-    out["n_obs"] = int(fit._N)
-    out["n_clusters"] = np.nan if n_clusters is None else int(n_clusters)
-    return out.loc[:, list(TIDY_COLUMNS)]
-
-
-def empty_tidy() -> pd.DataFrame:
-    """A tidy frame with the shared columns and no rows."""
-    return pd.DataFrame({c: pd.Series(dtype=float) for c in TIDY_COLUMNS}).astype({"term": object})
 
 
 def spec_metadata(design: str, spec: Any, **extra: Any) -> dict[str, Any]:

@@ -30,13 +30,12 @@ from sanctuary_lab.designs._common import (
     check_binary,
     check_collinear,
     check_treatment_varies,
-    drop_missing,
-    require_columns,
-    require_frame,
-    require_numeric,
     spec_metadata,
 )
-from sanctuary_lab.inference.linear import LinearModel, SscFixef, attach
+from sanctuary_lab.inference.fixest import SscFixef
+from sanctuary_lab.inference.linear import LinearModel, attach
+from sanctuary_lab.inference.options import Inference
+from sanctuary_lab.inference.sample import check_sample
 
 
 @dataclass
@@ -68,7 +67,7 @@ class CrossSectionDesign:
     controls: list[str] = field(default_factory=list)
     strata: str | None = None
     weights: str | None = None
-    inference: Literal["iid", "hc1", "crv1", "crv3", "wild", "ri"] = "hc1"
+    inference: Inference = "hc1"
     cluster: str | None = None
     n_boot: int = 999
     weights_type: Literal["rademacher", "webb"] = "rademacher"
@@ -76,16 +75,13 @@ class CrossSectionDesign:
     ssc_fixef: SscFixef = "full"
     treatment_kind: Literal["binary", "continuous"] = "binary"
 
-    def model(self, data: pd.DataFrame) -> tuple[LinearModel, list[str]]:
+    def linear_model(self, data: pd.DataFrame) -> tuple[LinearModel, list[str]]:
         """Validate the options against ``data`` and build the estimation model."""
         what = "cross_section"
-        require_frame(data, what)
         controls = as_list(self.controls)
         cols = [self.outcome, self.treatment, *controls, self.strata, self.weights, self.cluster]
-        require_columns(data, cols, what)
-        require_numeric(data, [self.outcome, self.treatment, *controls, self.weights], what)
-        df = data.copy()
-        df, warnings = drop_missing(df, cols, what)
+        numeric = [self.outcome, self.treatment, *controls, self.weights]
+        df, warnings = check_sample(data, cols, numeric, what)
         df["_y"] = df[self.outcome].astype(float)
         if self.treatment_kind == "binary":
             df["_d"] = check_binary(df, self.treatment, what).astype(float)
@@ -142,7 +138,7 @@ class CrossSectionDesign:
 
     def fit(self, data: pd.DataFrame) -> Result:
         """Estimate the raw and adjusted differences on ``data``."""
-        model, warnings = self.model(data)
+        model, warnings = self.linear_model(data)
         opts = dict(n_boot=self.n_boot, weights_type=self.weights_type, seed=self.seed)
         inferred = model.infer(self.inference, self.cluster, what="cross_section", **opts)  # type: ignore[arg-type]
         raw = inferred

@@ -20,38 +20,25 @@ import pandas as pd
 
 from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.core.result import Result
-from sanctuary_lab.designs._common import n_clusters, pyfixest_vcov, tidy_from_pyfixest
-from sanctuary_lab.designs._pyfixest import feols
 from sanctuary_lab.designs.staggered.panel import (
     REL,
     TREATED,
     check_window,
     dummy_name,
-    es_frame_from_table,
     event_dummies,
     prepare_panel,
-    pretrend_row,
-    rel_term,
-    wald_test,
 )
+from sanctuary_lab.designs.staggered.rows import (
+    denominator_df,
+    es_frame_from_table,
+    pretrend_from_fit,
+    rel_term,
+    with_pretrend,
+)
+from sanctuary_lab.inference import fixest
+from sanctuary_lab.inference.options import n_clusters
 
 WHAT = "event_study"
-
-
-def fit_df(fit, n_clusters: int | None) -> float:
-    """Denominator degrees of freedom for F tests: G - 1 when clustered, else N - k."""
-    if n_clusters:
-        return float(n_clusters - 1)
-    return float(fit._N - fit._k)
-
-
-def pretrend_from_fit(fit, names: list[str], df_denom: float) -> dict[str, float]:
-    """Wald test that the coefficients ``names`` of a pyfixest fit are jointly zero."""
-    coefnames = list(fit._coefnames)
-    idx = [coefnames.index(n) for n in names if n in coefnames]
-    beta = np.asarray(fit._beta_hat, dtype=float)[idx]
-    vcov = np.asarray(fit._vcov, dtype=float)[np.ix_(idx, idx)]
-    return wald_test(beta, vcov, df_denom)
 
 
 @dataclass
@@ -145,34 +132,29 @@ class EventStudyDesign:
         est = pd.concat([df, dummies], axis=1)
         rhs = " + ".join([*dummies.columns, *self.covariates])
         formula = f"{self.outcome} ~ {rhs} | {self.unit} + {self.time}"
-        fit = feols(
+        fit = fixest.feols(
             formula,
             data=est,
-            vcov=pyfixest_vcov(self.inference, cluster),
+            vcov=fixest.vcov_spec(self.inference, cluster),
             weights=self.weights,
         )
+        fstats = fixest.fit_stats(fit)
         names = list(dummies.columns)
         rename = {n: rel_term(k, window, self.endpoints) for n, k in zip(names, ks, strict=True)}
         ncl = n_clusters(est, cluster)
-        table = tidy_from_pyfixest(fit, terms=names, rename=rename, n_clusters=ncl)
+        table = fixest.tidy(fit, terms=names, rename=rename, n_clusters=ncl)
         pre = [n for n, k in zip(names, ks, strict=True) if k < 0]
-        test = pretrend_from_fit(fit, pre, fit_df(fit, ncl))
+        test = pretrend_from_fit(fstats, pre, denominator_df(fstats, ncl))
         if self.inference == "ri":
             table, test = _randomization(self, est, names, ks, window, table, pre)
-        table = pd.concat(
-            [
-                table,
-                pd.DataFrame([pretrend_row(test, int(fit._N), np.nan if ncl is None else ncl)]),
-            ],
-            ignore_index=True,
-        )
+        table = with_pretrend(table, test, fstats.n_obs, np.nan if ncl is None else ncl)
         # use the fit's own CIs (t-based) for the plotted terms
         es = es_frame_from_table(ks, [rename[n] for n in names], table, self.reference)
         meta = {
             "outcome": self.outcome,
             "treatment": self.cohort or self.treatment,
             "inference": self.inference if not cluster else f"{self.inference} by {cluster}",
-            "sample": f"{int(fit._N)} unit-periods, {df[self.unit].nunique()} units",
+            "sample": f"{fstats.n_obs} unit-periods, {df[self.unit].nunique()} units",
             "window": list(window),
             "reference": self.reference,
             "endpoints": self.endpoints,

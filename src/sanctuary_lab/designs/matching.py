@@ -36,13 +36,10 @@ from sanctuary_lab.designs._common import (
     check_binary,
     check_collinear,
     check_treatment_varies,
-    drop_missing,
-    require_columns,
-    require_frame,
-    require_numeric,
     spec_metadata,
 )
 from sanctuary_lab.designs.weighting import propensity_score
+from sanctuary_lab.inference.sample import check_sample, require_frame
 
 J_VARIANCE = 2
 
@@ -119,9 +116,7 @@ class MatchingDesign:
         if self.caliper is not None and self.caliper <= 0:
             raise SpecError(f"{what}: caliper must be positive (or None), got {self.caliper}")
         cols = [self.outcome, self.treatment, *covs]
-        require_columns(data, cols, what)
-        require_numeric(data, cols, what)
-        df, warnings = drop_missing(data.copy(), cols, what)
+        df, warnings = check_sample(data, cols, cols, what)
         df = df.reset_index(drop=True)
         t = check_binary(df, self.treatment, what).to_numpy() == 1
         df["_d"] = t.astype(float)

@@ -25,13 +25,12 @@ from sanctuary_lab.core.result import Result
 from sanctuary_lab.designs._common import (
     as_list,
     check_treatment_varies,
-    drop_missing,
-    require_columns,
-    require_frame,
-    require_numeric,
     spec_metadata,
 )
-from sanctuary_lab.inference.linear import LinearModel, SscFixef, attach
+from sanctuary_lab.inference.fixest import SscFixef
+from sanctuary_lab.inference.linear import LinearModel, attach
+from sanctuary_lab.inference.options import Inference
+from sanctuary_lab.inference.sample import check_columns, drop_missing, require_frame
 
 Transform = Literal["none", "rate100k", "rate10k", "log", "log1p"]
 _RATE = {"rate100k": 1e5, "rate10k": 1e4}
@@ -111,7 +110,7 @@ class TWFEDesign:
     population: str | None = None
     weights: str | None = None
     family: Literal["ols", "poisson"] = "ols"
-    inference: Literal["iid", "hc1", "crv1", "crv3", "wild", "ri"] = "crv1"
+    inference: Inference = "crv1"
     cluster: str | None = None
     n_boot: int = 999
     weights_type: Literal["rademacher", "webb"] = "rademacher"
@@ -119,7 +118,7 @@ class TWFEDesign:
     ssc_fixef: SscFixef = "nonnested"
     exposure: str | None = None
 
-    def model(self, data: pd.DataFrame) -> tuple[LinearModel, list[str]]:
+    def linear_model(self, data: pd.DataFrame) -> tuple[LinearModel, list[str]]:
         """Validate the options against ``data`` and build the estimation model."""
         what = "twfe"
         require_frame(data, what)
@@ -130,8 +129,8 @@ class TWFEDesign:
             raise SpecError(f"{what}: ssc_fixef must be 'nonnested', 'none' or 'full'")
         cols: list[str | None] = [self.outcome, self.treatment, self.unit, self.time, *controls]
         cols += [self.population, self.weights]
-        require_columns(data, [*cols, self.exposure], what)
-        require_numeric(data, [self.outcome, self.treatment, *controls, self.weights], what)
+        numeric = [self.outcome, self.treatment, *controls, self.weights]
+        check_columns(data, [*cols, self.exposure], numeric, what)
         if self.exposure is not None and self.family != "poisson":
             raise SpecError(
                 f"{what}: exposure is for family='poisson'; with OLS use "
@@ -193,7 +192,7 @@ class TWFEDesign:
 
     def fit(self, data: pd.DataFrame) -> Result:
         """Estimate the design on ``data`` and return a :class:`Result`."""
-        model, warnings = self.model(data)
+        model, warnings = self.linear_model(data)
         cluster = self.cluster
         if cluster is None and self.inference in ("crv1", "crv3", "wild"):
             cluster = self.unit

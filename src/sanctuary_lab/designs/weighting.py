@@ -31,13 +31,10 @@ from sanctuary_lab.designs._common import (
     check_binary,
     check_collinear,
     check_treatment_varies,
-    drop_missing,
-    require_columns,
-    require_frame,
-    require_numeric,
     spec_metadata,
 )
 from sanctuary_lab.inference.linear import LinearModel, attach
+from sanctuary_lab.inference.sample import check_sample, require_frame
 
 
 def propensity_score(df: pd.DataFrame, treated: np.ndarray, covariates: list[str]) -> np.ndarray:
@@ -130,9 +127,7 @@ class WeightingDesign:
         if not 0 <= self.trim < 0.5:
             raise SpecError(f"{what}: trim must be in [0, 0.5), got {self.trim}")
         cols = [self.outcome, self.treatment, *covs, self.cluster]
-        require_columns(data, cols, what)
-        require_numeric(data, [self.outcome, self.treatment, *covs], what)
-        df, warnings = drop_missing(data.copy(), cols, what)
+        df, warnings = check_sample(data, cols, [self.outcome, self.treatment, *covs], what)
         t = check_binary(df, self.treatment, what).to_numpy()
         df["_d"], df["_y"] = t.astype(float), df[self.outcome].astype(float)
         check_treatment_varies(df, "_d", what)

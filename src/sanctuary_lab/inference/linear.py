@@ -15,25 +15,18 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyfixest as pf
 
 from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.core.limits import MAX_BOOTSTRAP_DRAWS, MAX_PERMUTATIONS, check_at_most
 from sanctuary_lab.core.result import Result
-from sanctuary_lab.designs._common import (
-    check_clusters,
-    check_inference,
-    drop_missing,
-    pyfixest_vcov,
-    require_columns,
-    tidy_from_pyfixest,
-)
-from sanctuary_lab.designs._pyfixest import feols, fepois
+from sanctuary_lab.inference import fixest
+from sanctuary_lab.inference.fixest import SscFixef
+from sanctuary_lab.inference.options import INFERENCE_CHOICES, check_clusters, check_inference
 from sanctuary_lab.inference.partial import absorb, cluster_codes, fe_codes
 from sanctuary_lab.inference.ri import randomization_inference
+from sanctuary_lab.inference.sample import drop_missing, require_columns
 from sanctuary_lab.inference.wild import wild_cluster_bootstrap
 
-SscFixef = Literal["nonnested", "none", "full"]
 FIXEF_TOL = 1e-10
 
 
@@ -94,7 +87,7 @@ class LinearModel:
     unit: str | None = None
     time: str | None = None
     ssc_fixef: SscFixef = "nonnested"
-    allowed: tuple[str, ...] = ("iid", "hc1", "crv1", "crv3", "wild", "ri")
+    allowed: tuple[str, ...] = INFERENCE_CHOICES
     offset: str | None = None
     ri_blocks: str | None = None
 
@@ -105,12 +98,12 @@ class LinearModel:
 
     def pyfixest_fit(self, inference: str, cluster: str | None, data: pd.DataFrame) -> Any:
         """Fit with pyfixest under an analytic variance."""
-        vcov = pyfixest_vcov(inference, cluster)
-        ssc = pf.ssc(k_adj=True, k_fixef=self.ssc_fixef, G_adj=True, G_df="min")
+        vcov = fixest.vcov_spec(inference, cluster)
+        ssc = fixest.ssc(self.ssc_fixef)
         kwargs: dict[str, Any] = {"vcov": vcov, "weights": self.weights, "ssc": ssc}
         if self.family == "poisson":
-            return fepois(self.formula, data, offset=self.offset, **kwargs)
-        return feols(self.formula, data, fixef_tol=FIXEF_TOL, **kwargs)
+            return fixest.fepois(self.formula, data, offset=self.offset, **kwargs)
+        return fixest.feols(self.formula, data, fixef_tol=FIXEF_TOL, **kwargs)
 
     def infer(
         self,
@@ -156,7 +149,7 @@ class LinearModel:
                 "needs variation within units and within periods"
             ) from exc
         warnings += self._collinearity_warnings(fit, what)
-        table = tidy_from_pyfixest(
+        table = fixest.tidy(
             fit, terms=list(self.terms), rename=self.terms, n_clusters=None if g is None else g
         )
         out = Inferred(table, warnings=warnings)
@@ -167,7 +160,7 @@ class LinearModel:
         return out
 
     def _collinearity_warnings(self, fit: Any, what: str) -> list[str]:
-        kept = set(map(str, fit._coefnames))
+        kept = set(fixest.fit_stats(fit).coef_names)
         lost_terms = [self.terms[c] for c in self.terms if c not in kept]
         if lost_terms:
             raise SpecError(

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from pyfixest.estimation import demean
+
+from sanctuary_lab.inference.fixest import demean
 
 #: Convergence tolerance of the alternating-projections demeaner (tight: goldens compare to 1e-6).
 DEMEAN_TOL = 1e-10

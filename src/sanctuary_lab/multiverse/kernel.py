@@ -118,8 +118,7 @@ def prepare_block(
     fixef_tol, fixef_maxiter
         Demeaner settings; the defaults are pyfixest's.
     """
-    from pyfixest.core.demean import demean
-    from pyfixest.core.detect_singletons import detect_singletons
+    from sanctuary_lab.inference.fixest import demean, detect_singletons
 
     names = list(columns)
     mat = np.column_stack([np.asarray(columns[c], dtype=np.float64) for c in names])

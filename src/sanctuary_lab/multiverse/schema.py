@@ -73,7 +73,8 @@ DIMENSIONS: tuple[str, ...] = (
     "inference",
 )
 FE_CHOICES = ("unit+time", "unit", "time", "none")
-INFERENCE_CHOICES = ("crv1", "wild", "hc1", "iid")
+#: The subset of :data:`sanctuary_lab.inference.options.INFERENCE_CHOICES` the kernel runs.
+KERNEL_INFERENCE = ("crv1", "wild", "hc1", "iid")
 LINEAR = "ols"
 _TOP_KEYS = frozenset(
     {
@@ -369,7 +370,7 @@ def parse_multiverse(
         "sample": _parse_sample,
         "weights": _parse_weights,
         "fixed_effects": lambda v, w: _parse_enum(v, w, "fixed_effects", FE_CHOICES),
-        "inference": lambda v, w: _parse_enum(v, w, "inference", INFERENCE_CHOICES),
+        "inference": lambda v, w: _parse_enum(v, w, "inference", KERNEL_INFERENCE),
         "estimator": lambda v, w: Choice(str(v), str(v)),
     }
     defaults: dict[str, list[Any]] = {

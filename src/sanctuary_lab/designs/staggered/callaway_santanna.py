@@ -6,8 +6,8 @@ aggregated four ways (simple, dynamic/event-time, group, calendar). Standard err
 analytic influence-function ones (clustered by unit, or by ``cluster``). The pre-trend test is
 R ``did``'s Wald pre-test that all pre-treatment ATT(g,t) are zero.
 
-The Sun–Abraham and imputation / two-stage designs live in :mod:`.staggered_sunab` and
-:mod:`.staggered_did2s`.
+The Sun–Abraham and imputation / two-stage designs live in :mod:`.sun_abraham` and
+:mod:`.did2s`; the panel preparation and result rows they share in :mod:`.panel` and :mod:`.rows`.
 """
 
 from __future__ import annotations
@@ -24,18 +24,11 @@ from csdid.att_gt import ATTgt
 from scipy import stats
 
 from sanctuary_lab.core.errors import SpecError
-from sanctuary_lab.core.result import TIDY_COLUMNS, Result
-from sanctuary_lab.designs.staggered.panel import (
-    COHORT,
-    check_comparisons,
-    es_frame,
-    prepare_panel,
-    pretrend_row,
-    rel_term,
-)
+from sanctuary_lab.core.result import Result
+from sanctuary_lab.designs.staggered.panel import COHORT, check_comparisons, prepare_panel
+from sanctuary_lab.designs.staggered.rows import Z95, effect_rows, es_frame, rel_term, with_pretrend
 
 WHAT = "callaway_santanna"
-Z95 = float(stats.norm.ppf(0.975))
 _AGG = {"simple": "simple", "dynamic": "dynamic", "group": "group", "calendar": "calendar"}
 
 
@@ -50,20 +43,6 @@ def _quiet(fn, *args: Any, _warns: list[str] | None = None, **kwargs: Any) -> An
             if msg not in _warns:
                 _warns.append(msg)
     return out
-
-
-def _row(term: str, est: float, se: float, n_obs: int, n_cl: float) -> dict[str, Any]:
-    ok = np.isfinite(se) and se > 0
-    return {
-        "term": term,
-        "estimate": float(est),
-        "std_error": float(se),
-        "ci_low": float(est - Z95 * se) if ok else np.nan,
-        "ci_high": float(est + Z95 * se) if ok else np.nan,
-        "p_value": float(2 * stats.norm.sf(abs(est / se))) if ok else np.nan,
-        "n_obs": n_obs,
-        "n_clusters": n_cl,
-    }
 
 
 @dataclass
@@ -204,19 +183,18 @@ class CallawaySantAnnaDesign:
             k: _quiet(res.aggte, _warns=warns, typec=v, bstrap=False, na_rm=True).atte
             for k, v in _AGG.items()
         }
-        rows = [
-            _row("att", aggs["simple"]["overall_att"], aggs["simple"]["overall_se"], n_obs, n_cl)
-        ]
-        for k in ("dynamic", "group", "calendar"):
-            a = aggs[k]
-            rows.append(_row(f"att_{k}", a["overall_att"], a["overall_se"], n_obs, n_cl))
+        overall = [aggs[k] for k in ("simple", "dynamic", "group", "calendar")]
         dyn = aggs["dynamic"]
         e = np.asarray(dyn["egt"], dtype=float).astype(int)
         de = np.asarray(dyn["att_egt"], dtype=float)
         dse = np.asarray(dyn["se_egt"], dtype=float)
-        rows += [
-            _row(rel_term(int(k)), b, s, n_obs, n_cl) for k, b, s in zip(e, de, dse, strict=True)
-        ]
+        effects = effect_rows(
+            ["att", "att_dynamic", "att_group", "att_calendar", *(rel_term(int(k)) for k in e)],
+            [*(float(a["overall_att"]) for a in overall), *de],
+            [*(float(a["overall_se"]) for a in overall), *dse],
+            n_obs,
+            n_cl,
+        )
         w, wp, q = _pretest(res, att_gt)
         pre = {"chi2": w, "df": q, "p_value": wp, "stat": w, "source": "csdid Wald pre-test"}
         if w is None:
@@ -224,8 +202,7 @@ class CallawaySantAnnaDesign:
                 "pre-trend Wald test not computable (singular covariance of the pre-treatment "
                 "ATT(g,t), or none usable)"
             )
-        rows.append(pretrend_row(pre, n_obs, n_cl))
-        table = pd.DataFrame(rows).loc[:, list(TIDY_COLUMNS)]
+        table = with_pretrend(effects, pre, n_obs, n_cl)
         ref = -1 - self.anticipation if self.base_period == "universal" else None
         es = es_frame(list(e), de, dse, ref)
         extras = {

@@ -1,4 +1,5 @@
-"""Gardner (2021) two-stage DiD / Borusyak–Jaravel–Spiess (2024) imputation, via pyfixest ``did2s``.
+"""Gardner (2021) two-stage DiD / Borusyak–Jaravel–Spiess (2024) imputation, via pyfixest's did2s
+steps (:func:`sanctuary_lab.inference.fixest.did2s`, stage-1 fixed effects solved to 1e-10).
 
 Stage 1 fits unit and period fixed effects (plus covariates) on the untreated observations only
 (never-treated units and not-yet-treated periods); stage 2 regresses the stage-1 residuals of all
@@ -12,26 +13,28 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyfixest as pf
 
 from sanctuary_lab.core.errors import SpecError
-from sanctuary_lab.core.result import TIDY_COLUMNS, Result
-from sanctuary_lab.designs._common import tidy_from_pyfixest
-from sanctuary_lab.designs.event_study import fit_df, pretrend_from_fit
+from sanctuary_lab.core.result import Result
 from sanctuary_lab.designs.staggered.panel import (
     REL,
     TREATED,
     check_window,
-    es_frame_from_table,
     event_dummies,
     prepare_panel,
-    pretrend_row,
-    rel_term,
 )
+from sanctuary_lab.designs.staggered.rows import (
+    denominator_df,
+    es_frame_from_table,
+    pretrend_from_fit,
+    rel_term,
+    with_pretrend,
+)
+from sanctuary_lab.inference import fixest
 
 WHAT = "did2s"
 
@@ -115,7 +118,7 @@ class Did2sDesign:
         est[TREATED] = est[TREATED].astype(bool)
         xs = " + ".join(self.covariates) if self.covariates else "0"
         first = f"~ {xs} | {self.unit} + {self.time}"
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "yname": self.outcome,
             "first_stage": first,
             "treatment": TREATED,
@@ -125,22 +128,21 @@ class Did2sDesign:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                static = pf.did2s(est, second_stage=f"~ {TREATED}", **kwargs)
-                dynamic = pf.did2s(est, second_stage="~ " + " + ".join(keep), **kwargs)
+                static = fixest.did2s(est, second_stage=f"~ {TREATED}", **kwargs)
+                dynamic = fixest.did2s(est, second_stage="~ " + " + ".join(keep), **kwargs)
         except (ValueError, np.linalg.LinAlgError) as exc:
             raise SpecError(f"{WHAT}: pyfixest did2s failed on this specification: {exc}") from exc
         ncl = int(est[cluster].nunique())
         rename = {c: rel_term(k, (lo, hi)) for c, k in zip(keep, ks, strict=True)}
         rename[TREATED] = "att"
-        s_tab = tidy_from_pyfixest(static, rename=rename, n_clusters=ncl)
+        s_tab = fixest.tidy(static, rename=rename, n_clusters=ncl)
         s_tab = s_tab.loc[s_tab["term"] == "att"]
-        d_tab = tidy_from_pyfixest(dynamic, terms=keep, rename=rename, n_clusters=ncl)
+        d_tab = fixest.tidy(dynamic, terms=keep, rename=rename, n_clusters=ncl)
         pre = [c for c, k in zip(keep, ks, strict=True) if k < 0]
-        test = pretrend_from_fit(dynamic, pre, fit_df(dynamic, ncl))
-        table = pd.concat(
-            [s_tab, d_tab, pd.DataFrame([pretrend_row(test, int(dynamic._N), ncl)])],
-            ignore_index=True,
-        ).loc[:, list(TIDY_COLUMNS)]
+        d_stats = fixest.fit_stats(dynamic)
+        test = pretrend_from_fit(d_stats, pre, denominator_df(d_stats, ncl))
+        effects = pd.concat([s_tab, d_tab], ignore_index=True)
+        table = with_pretrend(effects, test, d_stats.n_obs, ncl)
         es = es_frame_from_table(ks, [rename[c] for c in keep], d_tab, self.reference)
         meta = {
             "outcome": self.outcome,

@@ -14,17 +14,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sanctuary_lab.core.errors import SpecError
-from sanctuary_lab.designs._common import (
-    check_clusters,
-    check_inference,
-    drop_missing,
-    require_columns,
-    require_frame,
-    require_numeric,
-)
+from sanctuary_lab.inference.options import check_clusters, check_inference
+from sanctuary_lab.inference.sample import check_columns, drop_missing, require_frame
 
 #: Internal column names (prefixed so they cannot clash with user columns).
 COHORT = "_sl_cohort"
@@ -131,8 +124,7 @@ def prepare_panel(
     check_inference(inference, cluster, what)
     covariates = list(covariates or [])
     cols = [outcome, unit, time, cohort, treatment, weights, cluster, *covariates]
-    require_columns(df, cols, what)
-    require_numeric(df, [outcome, time, cohort, treatment, weights, *covariates], what)
+    check_columns(df, cols, [outcome, time, cohort, treatment, weights, *covariates], what)
     used = [outcome, unit, time, treatment, weights, cluster, *covariates]
     df = df.loc[:, list(dict.fromkeys(c for c in [*used, cohort] if c is not None))].copy()
     if cohort is not None:
@@ -244,16 +236,6 @@ def dummy_name(k: int) -> str:
     return f"_sl_rt_m{-k}" if k < 0 else f"_sl_rt_p{k}"
 
 
-def rel_term(k: int, window: tuple[int, int] | None = None, endpoints: str = "bin") -> str:
-    """Reported term name for relative period ``k`` (end bins marked ``<=`` / ``>=``)."""
-    if window is not None and endpoints == "bin":
-        if k == window[0]:
-            return f"rel_time[<={k}]"
-        if k == window[1]:
-            return f"rel_time[>={k}]"
-    return f"rel_time[{k}]"
-
-
 def check_window(window: Any, reference: int, what: str) -> tuple[int, int]:
     """Validate an event window ``(lo, hi)`` with ``lo < reference <= hi`` style checks."""
     try:
@@ -273,84 +255,3 @@ def check_window(window: Any, reference: int, what: str) -> tuple[int, int]:
             "reference inside the window (e.g. -1) or widen the window"
         )
     return lo, hi
-
-
-def wald_test(
-    beta: np.ndarray, vcov: np.ndarray, df_denom: float | None = None
-) -> dict[str, float]:
-    """Joint Wald test that all of ``beta`` are zero given their covariance ``vcov``.
-
-    Returns the chi-square statistic, its degrees of freedom, the chi-square p-value and, when
-    ``df_denom`` is given, the F statistic (chi2 / q) and its F(q, df_denom) p-value.
-    """
-    beta = np.asarray(beta, dtype=float)
-    vcov = np.asarray(vcov, dtype=float)
-    q = beta.size
-    if q == 0:
-        return {"stat": np.nan, "df": 0, "p_value": np.nan}
-    w = float(beta @ np.linalg.pinv(vcov) @ beta)
-    rank = int(np.linalg.matrix_rank(vcov)) if np.all(np.isfinite(vcov)) else 0
-    if rank == 0:
-        return {"stat": np.nan, "df": 0, "p_value": np.nan}
-    out: dict[str, float] = {"chi2": w, "df": rank, "p_chi2": float(stats.chi2.sf(w, rank))}
-    if df_denom is not None and df_denom > 0:
-        f = w / rank
-        out.update(
-            {"stat": f, "p_value": float(stats.f.sf(f, rank, df_denom)), "df_denom": df_denom}
-        )
-    else:
-        out.update({"stat": w, "p_value": out["p_chi2"]})
-    return out
-
-
-def pretrend_row(test: dict[str, Any], n_obs: int, n_clusters: float) -> dict[str, Any]:
-    """A tidy row for the pre-trend Wald test (statistic as estimate, its p-value)."""
-    return {
-        "term": "pretrend_wald",
-        "estimate": np.nan if test.get("stat") is None else float(test["stat"]),
-        "std_error": np.nan,
-        "ci_low": np.nan,
-        "ci_high": np.nan,
-        "p_value": np.nan if test.get("p_value") is None else float(test["p_value"]),
-        "n_obs": n_obs,
-        "n_clusters": n_clusters,
-    }
-
-
-def es_frame(rel: list[int], est, se, reference: int | None, z: float = 1.959963984540054):
-    """Event-study plot table with the reference period (estimate 0, no SE) marked."""
-    out = pd.DataFrame(
-        {
-            "rel_time": np.asarray(rel, dtype=int),
-            "estimate": np.asarray(est, dtype=float),
-            "std_error": np.asarray(se, dtype=float),
-        }
-    )
-    if reference is not None and reference not in set(out["rel_time"]):
-        ref = pd.DataFrame({"rel_time": [reference], "estimate": [0.0], "std_error": [np.nan]})
-        out = pd.concat([out, ref], ignore_index=True)
-    out["ci_low"] = out["estimate"] - z * out["std_error"]
-    out["ci_high"] = out["estimate"] + z * out["std_error"]
-    out["reference"] = out["rel_time"] == reference if reference is not None else False
-    return out.sort_values("rel_time").reset_index(drop=True)
-
-
-def es_frame_from_table(
-    rel: list[int], terms: list[str], table: pd.DataFrame, reference: int | None
-) -> pd.DataFrame:
-    """Event-study plot table for ``terms`` (one per ``rel`` period) read from a tidy table.
-
-    Uses the table's own confidence intervals (e.g. t-based from the fit), not normal ones.
-    """
-    t = table.set_index("term")
-    es = es_frame(
-        rel,
-        [t.loc[n, "estimate"] for n in terms],
-        [t.loc[n, "std_error"] for n in terms],
-        reference,
-    )
-    for n, k in zip(terms, rel, strict=True):
-        es.loc[es["rel_time"] == k, ["ci_low", "ci_high"]] = t.loc[
-            n, ["ci_low", "ci_high"]
-        ].to_numpy(dtype=float)
-    return es

@@ -20,20 +20,18 @@ import pandas as pd
 from scipy import stats
 
 from sanctuary_lab.core.errors import SpecError
-from sanctuary_lab.core.result import TIDY_COLUMNS, Result
-from sanctuary_lab.designs._common import n_clusters, pyfixest_vcov
-from sanctuary_lab.designs._pyfixest import feols
-from sanctuary_lab.designs.event_study import fit_df
-from sanctuary_lab.designs.staggered.panel import (
-    COHORT,
-    REL,
-    check_window,
+from sanctuary_lab.core.result import Result
+from sanctuary_lab.designs.staggered.panel import COHORT, REL, check_window, prepare_panel
+from sanctuary_lab.designs.staggered.rows import (
+    denominator_df,
+    effect_rows,
     es_frame,
-    prepare_panel,
-    pretrend_row,
     rel_term,
     wald_test,
+    with_pretrend,
 )
+from sanctuary_lab.inference import fixest
+from sanctuary_lab.inference.options import n_clusters
 
 WHAT = "sun_abraham"
 
@@ -140,13 +138,14 @@ class SunAbrahamDesign:
         with warnings.catch_warnings():
             # collinear cells are reported below in metadata["warnings"]
             warnings.filterwarnings("ignore", message=r"(?s).*multicollinearity")
-            fit = feols(
+            fit = fixest.feols(
                 formula,
                 data=est,
-                vcov=pyfixest_vcov(self.inference, cluster),
+                vcov=fixest.vcov_spec(self.inference, cluster),
                 weights=self.weights,
             )
-        coefnames = list(fit._coefnames)
+        fstats = fixest.fit_stats(fit)
+        coefnames = list(fstats.coef_names)
         dropped = [n for n in cells["name"] if n not in coefnames]
         if dropped:
             warns.append(
@@ -155,9 +154,7 @@ class SunAbrahamDesign:
                 "choose a reference period every cohort is observed in"
             )
         cells = cells.loc[cells["name"].isin(coefnames)].reset_index(drop=True)
-        idx = np.array([coefnames.index(n) for n in cells["name"]], dtype=int)
-        beta = np.asarray(fit._beta_hat, dtype=float)[idx]
-        vcov = np.asarray(fit._vcov, dtype=float)[np.ix_(idx, idx)]
+        beta, vcov = fstats.select(list(cells["name"]))
         cells["estimate"] = beta
         cells["std_error"] = np.sqrt(np.clip(np.diag(vcov), 0, None))
         if cluster:
@@ -181,33 +178,20 @@ class SunAbrahamDesign:
         agg_v = rmat @ vcov @ rmat.T
         se = np.sqrt(np.clip(np.diag(agg_v), 0, None))
         ncl = n_clusters(est, cluster)
-        dfd = fit_df(fit, ncl)
+        dfd = denominator_df(fstats, ncl)
         tcrit = float(stats.t.ppf(0.975, dfd))
         terms = [rel_term(k, (lo, hi)) for k in ks] + ["att"]
-        table = pd.DataFrame(
-            {
-                "term": terms,
-                "estimate": agg,
-                "std_error": se,
-                "ci_low": agg - tcrit * se,
-                "ci_high": agg + tcrit * se,
-                "p_value": 2 * stats.t.sf(np.abs(agg / se), dfd),
-                "n_obs": int(fit._N),
-                "n_clusters": np.nan if ncl is None else ncl,
-            }
-        )
+        n_cl = np.nan if ncl is None else ncl
         pre_i = [i for i, k in enumerate(ks) if k < 0]
         test = wald_test(agg[pre_i], agg_v[np.ix_(pre_i, pre_i)], dfd)
-        table = pd.concat(
-            [table, pd.DataFrame([pretrend_row(test, int(fit._N), table["n_clusters"].iloc[0])])],
-            ignore_index=True,
-        ).loc[:, list(TIDY_COLUMNS)]
+        effects = effect_rows(terms, agg, se, fstats.n_obs, n_cl, df_denom=dfd)
+        table = with_pretrend(effects, test, fstats.n_obs, effects["n_clusters"].iloc[0])
         es = es_frame(ks, agg[:-1], se[:-1], self.reference, z=tcrit)
         meta = {
             "outcome": self.outcome,
             "treatment": self.cohort or self.treatment,
             "inference": self.inference if not cluster else f"{self.inference} by {cluster}",
-            "sample": f"{int(fit._N)} unit-periods, {df[self.unit].nunique()} units",
+            "sample": f"{fstats.n_obs} unit-periods, {df[self.unit].nunique()} units",
             "control": control,
             "window": [lo, hi],
             "reference": self.reference,
