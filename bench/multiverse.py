@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 
 from sanctuary_lab.multiverse.backends import LocalBackend
+from sanctuary_lab.multiverse.choices import DIMENSIONS, Choice, Multiverse
 from sanctuary_lab.multiverse.engine import run_curve
 from sanctuary_lab.multiverse.frame import load_frame, prepare_frame
-from sanctuary_lab.multiverse.schema import DIMENSIONS, Choice, MultiverseSpec, parse_multiverse
+from sanctuary_lab.multiverse.schema import parse_multiverse
 
 FE_FML = {"unit+time": "|{unit}+{time}", "unit": "|{unit}", "time": "|{time}", "none": ""}
 VCOV = {"crv1": lambda c: {"CRV1": c}, "hc1": lambda c: "hetero", "iid": lambda c: "iid"}
@@ -42,7 +43,7 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
-def pyfixest_loop(mv: MultiverseSpec, frame: pd.DataFrame, table: pd.DataFrame, wild: str = "",
+def pyfixest_loop(mv: Multiverse, frame: pd.DataFrame, table: pd.DataFrame, wild: str = "",
                   draws: int = 999) -> tuple[float, pd.DataFrame]:  # fmt: skip
     """Fit every row of ``table`` with pyfixest; returns seconds and (estimate, se, p) per spec."""
     from sanctuary_lab.inference.fixest import feols
@@ -91,14 +92,14 @@ def pyfixest_loop(mv: MultiverseSpec, frame: pd.DataFrame, table: pd.DataFrame, 
     return secs, pd.DataFrame(out, columns=["spec_id", "estimate", "std_error", "p_value"])
 
 
-def engine(mv: MultiverseSpec, frame: pd.DataFrame) -> tuple[float, pd.DataFrame]:
+def engine(mv: Multiverse, frame: pd.DataFrame) -> tuple[float, pd.DataFrame]:
     t0 = time.perf_counter()
     table = run_curve(mv, frame, LocalBackend(workers=1))
     return time.perf_counter() - t0, table
 
 
 def compare(
-    name: str, mv: MultiverseSpec, frame: pd.DataFrame, wild: bool, wild_sample: int
+    name: str, mv: Multiverse, frame: pd.DataFrame, wild: bool, wild_sample: int
 ) -> None:
     n = mv.n_specs
     print(f"\n== {name}: {len(frame):,} rows, {n:,} specifications ==")
@@ -153,7 +154,7 @@ def compare(
           f"max |diff| p-value on the subsample {dp:.3f} (different random draws: sampling noise, not an error)")  # fmt: skip
 
 
-def _with(mv: MultiverseSpec, dim: str, choices: list[Choice]) -> MultiverseSpec:
+def _with(mv: Multiverse, dim: str, choices: list[Choice]) -> Multiverse:
     import copy
 
     out = copy.copy(mv)
@@ -161,7 +162,7 @@ def _with(mv: MultiverseSpec, dim: str, choices: list[Choice]) -> MultiverseSpec
     return out
 
 
-def real_panel(warehouse: Path) -> tuple[MultiverseSpec, pd.DataFrame]:
+def real_panel(warehouse: Path) -> tuple[Multiverse, pd.DataFrame]:
     """The bundled study's linear specs (OLS only; CRV1 and HC1)."""
     from sanctuary_lab.multiverse.api import study_path
     from sanctuary_lab.multiverse.schema import load_multiverse
@@ -174,7 +175,7 @@ def real_panel(warehouse: Path) -> tuple[MultiverseSpec, pd.DataFrame]:
 
 def synthetic_panel(
     units: int = 3000, years: int = 20, seed: int = 0
-) -> tuple[MultiverseSpec, pd.DataFrame]:
+) -> tuple[Multiverse, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     df = pd.DataFrame(
         {"unit": np.repeat(np.arange(units), years), "year": np.tile(np.arange(years), units)}

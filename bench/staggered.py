@@ -48,9 +48,10 @@ import pandas as pd
 
 from sanctuary_lab.designs.staggered.callaway_santanna import CallawaySantAnnaDesign
 from sanctuary_lab.multiverse.backends import LocalBackend
+from sanctuary_lab.multiverse.choices import Multiverse
 from sanctuary_lab.multiverse.engine import run_curve
 from sanctuary_lab.multiverse.frame import prepare_frame
-from sanctuary_lab.multiverse.schema import MultiverseSpec, parse_multiverse
+from sanctuary_lab.multiverse.schema import parse_multiverse
 
 THRESHOLDS = (0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -80,7 +81,7 @@ def synth(units: int, periods: int, outcomes: int, seed: int = 0) -> pd.DataFram
     return df
 
 
-def curve(outcomes: int, n_thr: int, samples: int, windows: int, periods: int) -> MultiverseSpec:
+def curve(outcomes: int, n_thr: int, samples: int, windows: int, periods: int) -> Multiverse:
     """The staggered multiverse (never- and not-yet-treated comparisons as two estimators)."""
     opts = {"outcome": "{outcome}", "unit": "{unit}", "time": "{time}",
             "treatment": "{treatment}", "cluster": "{cluster}"}  # fmt: skip
@@ -117,7 +118,7 @@ def curve(outcomes: int, n_thr: int, samples: int, windows: int, periods: int) -
     return parse_multiverse(doc, "bench")
 
 
-def _subframe(mv: MultiverseSpec, frame: pd.DataFrame, row) -> tuple[pd.DataFrame, dict, str]:
+def _subframe(mv: Multiverse, frame: pd.DataFrame, row) -> tuple[pd.DataFrame, dict, str]:
     by = {d: {c.label: c.value for c in mv.dimensions[d]} for d in mv.dimensions}
     sub = frame
     q = by["sample"][row.sample]

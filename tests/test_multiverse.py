@@ -14,10 +14,11 @@ from sanctuary_lab.inference.fixest import feols
 from sanctuary_lab.inference.wild import bootstrap_p_values
 from sanctuary_lab.multiverse.api import run_multiverse_frame
 from sanctuary_lab.multiverse.backends import LocalBackend
+from sanctuary_lab.multiverse.choices import chunks
 from sanctuary_lab.multiverse.engine import run_curve
 from sanctuary_lab.multiverse.frame import prepare_frame
 from sanctuary_lab.multiverse.kernel import prepare_block
-from sanctuary_lab.multiverse.schema import chunks, parse_multiverse
+from sanctuary_lab.multiverse.schema import parse_multiverse
 from sanctuary_lab.multiverse.wild import draw_weights, wild_pvalues
 
 

@@ -185,24 +185,24 @@ def run_pipeline(
         if progress:
             progress("checking claims", 1, 1)
     if multiverse:
-        ids = sorted(
-            {s.id for s in [*todo, *out.multiverse_only] if getattr(s, "has_multiverse", False)}
-        )
-        run_multiverses(ids, wh, n_perm, out, progress)
+        with_mv = {s.id: s for s in [*todo, *out.multiverse_only] if s.has_multiverse}
+        run_multiverses([with_mv[k] for k in sorted(with_mv)], wh, n_perm, out, progress)
     return out
 
 
 def run_multiverses(
-    study_ids: list[str],
+    studies: list[Any],
     warehouse: Path,
     n_perm: int,
     out: PipelineResult,
     progress: Progress | None = None,
 ) -> None:
-    """Run the ``[multiverse]`` of each study into ``out.multiverse`` (errors into ``out.errors``)."""
+    """Run the ``[multiverse]`` of each parsed study (its decoded document, not read again) into
+    ``out.multiverse`` (errors into ``out.errors``)."""
     from sanctuary_lab.multiverse.api import run_multiverse
 
-    for sid in study_ids:
+    for study in studies:
+        sid = study.id
 
         def on_step(stage: str, done: int, total: int, _sid: str = sid) -> None:
             if progress:
@@ -212,7 +212,7 @@ def run_multiverses(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 out.multiverse[sid] = run_multiverse(
-                    sid, warehouse, progress=on_step, n_perm=n_perm
+                    study, warehouse, progress=on_step, n_perm=n_perm
                 )
         except SanctuaryLabError as exc:
             out.errors[f"{sid} (multiverse)"] = str(exc)

@@ -150,7 +150,7 @@ def run_command(
         if key not in s.parameters:
             raise SpecError(f"--param {key!r}: study {s.id} has parameters {sorted(s.parameters)}")
         if s.frame:
-            from sanctuary_lab.studies.schema import check_parameter
+            from sanctuary_lab.studies.parameters import check_parameter
 
             value = check_parameter(s.frame, key, value, f"--param {text!r}")
         s.parameters[key] = value

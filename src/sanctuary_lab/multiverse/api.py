@@ -27,9 +27,11 @@ from sanctuary_lab.core.jsonio import clean_json, json_default
 from sanctuary_lab.core.limits import MAX_PERMUTATIONS, check_at_most
 from sanctuary_lab.core.progress import Progress
 from sanctuary_lab.multiverse.backends import LocalBackend, get_backend
+from sanctuary_lab.multiverse.choices import DIMENSIONS, Multiverse
 from sanctuary_lab.multiverse.engine import curve_stats, run_curve
 from sanctuary_lab.multiverse.frame import load_frame, permute_treatment, prepare_frame
-from sanctuary_lab.multiverse.schema import DIMENSIONS, MultiverseSpec, load_multiverse
+from sanctuary_lab.multiverse.schema import load_multiverse, parse_multiverse
+from sanctuary_lab.studies.schema import Study
 
 
 @dataclass
@@ -130,7 +132,7 @@ def study_path(study: str | Path) -> Path:
     raise SpecError(f"unknown study {study!r}; bundled studies: {known}")
 
 
-def _perm_task(args: tuple[MultiverseSpec, pd.DataFrame, int]) -> dict[str, float]:
+def _perm_task(args: tuple[Multiverse, pd.DataFrame, int]) -> dict[str, float]:
     mv, frame, index = args
     rng = np.random.default_rng([mv.seed, 7919, index])
     permuted = permute_treatment(mv, frame, rng)
@@ -141,7 +143,7 @@ def _perm_task(args: tuple[MultiverseSpec, pd.DataFrame, int]) -> dict[str, floa
 
 
 def run_multiverse_frame(
-    mv: MultiverseSpec,
+    mv: Multiverse,
     frame: pd.DataFrame,
     backend: str | Any = "local",
     *,
@@ -187,7 +189,7 @@ def run_multiverse_frame(
 
 
 def run_multiverse(
-    study_id_or_path: str | Path,
+    study: str | Path | Study,
     warehouse: str | Path,
     backend: str | Any = "local",
     progress: Progress | None = None,
@@ -198,8 +200,9 @@ def run_multiverse(
 
     Parameters
     ----------
-    study_id_or_path
-        Bundled study id (file stem) or a path to a study TOML file.
+    study
+        Bundled study id (file stem), a path to a study TOML file, or a parsed study (its
+        decoded document is used; the file is not read again).
     warehouse
         The DuckDB warehouse built by ``sanctuary-lab build``.
     backend
@@ -212,8 +215,12 @@ def run_multiverse(
     """
     from sanctuary_lab.designs.registry import designs
 
-    path = study_path(study_id_or_path)
-    mv = load_multiverse(path, set(designs()))
+    if isinstance(study, Study):
+        path = study.path
+        mv = parse_multiverse(study.raw, str(path), set(designs()))
+    else:
+        path = study_path(study)
+        mv = load_multiverse(path, set(designs()))
     frame = load_frame(mv, warehouse)
     return run_multiverse_frame(
         mv, frame, backend, n_perm=n_perm, progress=progress, study_id=path.stem

@@ -24,8 +24,8 @@ from scipy import stats
 
 from sanctuary_lab.core.filters import parse_filter
 from sanctuary_lab.core.progress import Progress
+from sanctuary_lab.multiverse.choices import DIMENSIONS, LINEAR, Multiverse, Spec, chunks
 from sanctuary_lab.multiverse.kernel import prepare_block, solve_specs
-from sanctuary_lab.multiverse.schema import DIMENSIONS, LINEAR, MultiverseSpec, Spec, chunks
 from sanctuary_lab.multiverse.wild import draw_weights, wild_pvalues
 
 RESULT_COLUMNS = (
@@ -269,7 +269,7 @@ _FE = {"unit+time": ("unit", "time"), "unit": ("unit",), "time": ("time",), "non
 class Planner:
     """Turns chunks of specs into tasks for one (possibly permuted) analysis frame."""
 
-    def __init__(self, mv: MultiverseSpec, frame: pd.DataFrame, draws: int) -> None:
+    def __init__(self, mv: Multiverse, frame: pd.DataFrame, draws: int) -> None:
         self.mv = mv
         self.frame = frame
         self.draws = draws
@@ -453,7 +453,7 @@ class Planner:
 
 
 def run_curve(
-    mv: MultiverseSpec,
+    mv: Multiverse,
     frame: pd.DataFrame,
     backend: Any,
     *,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sanctuary_lab.core.errors import SpecError
-from sanctuary_lab.multiverse.schema import MultiverseSpec
+from sanctuary_lab.multiverse.choices import Multiverse
 
 
 def check_sql(sql: str, where: str) -> None:
@@ -27,7 +27,7 @@ def check_sql(sql: str, where: str) -> None:
         raise SpecError(f"{where}: sql must be a SELECT statement, got {kind.name}")
 
 
-def load_frame(spec: MultiverseSpec, warehouse: str | Path) -> pd.DataFrame:
+def load_frame(spec: Multiverse, warehouse: str | Path) -> pd.DataFrame:
     """Run the section's ``sql`` (or read its ``table``) on the warehouse.
 
     The connection is read-only with :data:`~sanctuary_lab.warehouse.db.SAFE_DUCKDB_CONFIG` (no external access, no
@@ -54,7 +54,7 @@ def load_frame(spec: MultiverseSpec, warehouse: str | Path) -> pd.DataFrame:
     return df
 
 
-def check_choices_against_data(spec: MultiverseSpec, df: pd.DataFrame) -> None:
+def check_choices_against_data(spec: Multiverse, df: pd.DataFrame) -> None:
     """Every ``years`` choice must select rows of the data, before anything is fitted.
 
     A window outside the data (e.g. ``[-5, -1]``) would otherwise reach the estimation library
@@ -75,7 +75,7 @@ def check_choices_against_data(spec: MultiverseSpec, df: pd.DataFrame) -> None:
             )
 
 
-def prepare_frame(spec: MultiverseSpec, df: pd.DataFrame) -> pd.DataFrame:
+def prepare_frame(spec: Multiverse, df: pd.DataFrame) -> pd.DataFrame:
     """Check the columns the dimensions name and add derived outcome / treatment columns.
 
     ``log(col)`` outcomes are ``log`` of positive values (non-positive -> missing, so those rows
@@ -126,7 +126,7 @@ def prepare_frame(spec: MultiverseSpec, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def permute_treatment(
-    spec: MultiverseSpec, df: pd.DataFrame, rng: np.random.Generator
+    spec: Multiverse, df: pd.DataFrame, rng: np.random.Generator
 ) -> pd.DataFrame:
     """Reassign whole treatment paths across units (unit i gets unit pi(i)'s path by time).
 

@@ -1,4 +1,4 @@
-"""The ``[multiverse]`` section of a study file: parsing, validation, lazy enumeration.
+"""The ``[multiverse]`` section of a study file: its declared schema and parsing.
 
 See ``docs/multiverse.md`` for the full schema. In short::
 
@@ -37,19 +37,23 @@ See ``docs/multiverse.md`` for the full schema. In short::
     term = "ATT"                 # row of Result.tidy() to report (default: first row)
     only = { outcome = ["violent_rate_100k"] }  # run it only for these choice labels
 
-The product of all dimensions is enumerated lazily (a generator) in an order that keeps the
-choices that define a sample and a fixed-effects structure outermost, so consecutive specs share
-blocks.
+The section is declared as pydantic models (:class:`MultiverseSection`, unknown keys forbidden);
+:func:`parse_multiverse` validates it and returns the :class:`~sanctuary_lab.multiverse.choices.
+Multiverse` whose specifications are enumerated lazily.
 """
 
 from __future__ import annotations
 
-import itertools
-import tomllib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BeforeValidator,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.core.filters import parse_filter
@@ -59,280 +63,363 @@ from sanctuary_lab.core.limits import (
     MAX_PERMUTATIONS,
     MAX_SPECS,
 )
-
-#: Dimension names in enumeration order (outermost first).
-DIMENSIONS: tuple[str, ...] = (
-    "sample",
-    "years",
-    "fixed_effects",
-    "weights",
-    "estimator",
-    "covariates",
-    "treatment",
-    "outcome",
-    "inference",
+from sanctuary_lab.core.schema import FileModel, fail, key, read_toml, validate
+from sanctuary_lab.multiverse.choices import (
+    DIMENSIONS,
+    FE_CHOICES,
+    LINEAR,
+    Choice,
+    DesignTemplate,
+    Multiverse,
 )
-FE_CHOICES = ("unit+time", "unit", "time", "none")
+
 #: The subset of :data:`sanctuary_lab.inference.options.INFERENCE_CHOICES` the kernel runs.
 KERNEL_INFERENCE = ("crv1", "wild", "hc1", "iid")
-LINEAR = "ols"
-_TOP_KEYS = frozenset(
-    {
-        "sql",
-        "table",
-        "unit",
-        "time",
-        "cluster",
-        "seed",
-        "n_perm",
-        "alpha",
-        "bootstrap_draws",
-        "bootstrap_weights",
-        "perm_bootstrap_draws",
-        "chunk_size",
-        "dimensions",
-        "exclude",
-        "designs",
-        "base",
-        "notes",
-    }
-)
+COLUMN = "is required: the panel's column name"
+STRING = "must be a string"
 
 
-@dataclass(frozen=True)
-class Choice:
-    """One option of one dimension: a display label and its value."""
+class ChoiceTable(FileModel):
+    """A choice written as a table; an unknown key is reported at the dimension."""
 
+    unknown: ClassVar[str] = "unknown key {name!r}; allowed: {allowed}"
+
+
+class OutcomeChoice(ChoiceTable):
+    column: str
+    transform: Literal["none", "log"] = "none"
+    label: str | None = None
+
+
+class TreatmentChoice(ChoiceTable):
+    column: str
+    threshold: int | float | None = None  # a dummy: column >= threshold
+    label: str | None = None
+
+
+class CovariatesChoice(ChoiceTable):
+    columns: list[str]
+    label: str | None = None
+
+
+class YearsChoice(ChoiceTable):
+    start: int
+    end: int
+    label: str | None = None
+
+
+class SampleChoice(ChoiceTable):
     label: str
-    value: Any
+    query: str | None = None  # a filter expression (core/filters.py), never executed
 
 
-@dataclass(frozen=True)
-class DesignTemplate:
-    """How to run a non-linear estimator through the design registry."""
-
-    name: str
-    options: dict[str, Any]
-    binary_treatment: bool = False
-    fixed_effects: tuple[str, ...] = FE_CHOICES
-    term: str | None = None
-    only: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    #: Registered design run for this estimator (default: ``name``), so that one design can
-    #: appear under several estimator labels, e.g. never- and not-yet-treated comparisons.
-    design: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.design:
-            object.__setattr__(self, "design", self.name)
-
-    def outside(self, spec: Spec) -> str | None:
-        """Why ``spec`` is outside the choices this design is run for (``None`` if inside)."""
-        for dim, labels in self.only.items():
-            if spec.label(dim) not in labels:
-                return f"{self.name} is run only for {dim} in {list(labels)}"
-        return None
+def _invalid(model: type[ChoiceTable], v: dict[str, Any]) -> set[str]:
+    """The keys of ``v`` that ``model`` rejects (empty: valid)."""
+    try:
+        model.model_validate(v)
+    except ValidationError as exc:
+        return {str(e["loc"][0]) for e in exc.errors()}
+    return set()
 
 
-@dataclass(frozen=True)
-class Spec:
-    """One specification: its position in the product and one choice per dimension."""
-
-    spec_id: int
-    choices: dict[str, Choice]
-
-    def label(self, dim: str) -> str:
-        return self.choices[dim].label
-
-    def value(self, dim: str) -> Any:
-        return self.choices[dim].value
-
-
-@dataclass
-class MultiverseSpec:
-    """A parsed ``[multiverse]`` section."""
-
-    source: str
-    sql: str | None
-    table: str | None
-    unit: str
-    time: str
-    cluster: str | None
-    dimensions: dict[str, list[Choice]]
-    excludes: list[tuple[dict[str, str], str]] = field(default_factory=list)
-    designs: dict[str, DesignTemplate] = field(default_factory=dict)
-    seed: int = 1
-    n_perm: int = 0
-    alpha: float = 0.05
-    bootstrap_draws: int = 999
-    bootstrap_weights: str = "rademacher"
-    perm_bootstrap_draws: int = 199
-    chunk_size: int = 512
-    base: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def n_specs(self) -> int:
-        n = 1
-        for d in DIMENSIONS:
-            n *= len(self.dimensions[d])
-        return n
-
-    def specs(self) -> Iterator[Spec]:
-        """Every specification of the product, lazily, in :data:`DIMENSIONS` order."""
-        lists = [self.dimensions[d] for d in DIMENSIONS]
-        for i, combo in enumerate(itertools.product(*lists)):
-            yield Spec(i, dict(zip(DIMENSIONS, combo, strict=True)))
-
-    def excluded(self, spec: Spec) -> str | None:
-        """The declared reason when ``spec`` matches an ``[[multiverse.exclude]]`` rule."""
-        for when, reason in self.excludes:
-            if all(spec.label(d) == lab for d, lab in when.items()):
-                return reason
-        return None
-
-    def columns(self) -> dict[str, set[str]]:
-        """Source columns the dimensions use, by role (to check against the data)."""
-        out: dict[str, set[str]] = {"outcome": set(), "treatment": set(), "covariates": set()}
-        for c in self.dimensions["outcome"]:
-            out["outcome"].add(c.value[0])
-        for c in self.dimensions["treatment"]:
-            out["treatment"].add(c.value[0])
-        for c in self.dimensions["covariates"]:
-            out["covariates"].update(c.value)
-        out["weights"] = {c.value for c in self.dimensions["weights"] if c.value is not None}
-        return out
-
-
-def chunks(specs: Iterator[Spec], size: int) -> Iterator[list[Spec]]:
-    """Group a spec stream into lists of at most ``size`` specs, lazily."""
-    if size < 1:
-        raise SpecError(f"chunk_size must be at least 1, got {size}")
-    while True:
-        block = list(itertools.islice(specs, size))
-        if not block:
-            return
-        yield block
-
-
-def _err(where: str, key: str, msg: str) -> SpecError:
-    return SpecError(f"{where}: key 'multiverse.{key}': {msg}")
-
-
-#: keys a choice table of each dimension may hold (anything else is an error, not ignored)
-_CHOICE_KEYS: dict[str, frozenset[str]] = {
-    "outcome": frozenset({"column", "transform", "label"}),
-    "treatment": frozenset({"column", "threshold", "label"}),
-    "covariates": frozenset({"columns", "label"}),
-    "years": frozenset({"start", "end", "label"}),
-    "sample": frozenset({"label", "query"}),
-}
-_DESIGN_KEYS = frozenset({"design", "options", "binary_treatment", "fixed_effects", "term", "only"})
-_EXCLUDE_KEYS = frozenset({"when", "reason"})
-
-
-def _known_keys(v: Any, allowed: frozenset[str], where: str, key: str) -> None:
-    if isinstance(v, dict):
-        extra = sorted(set(v) - allowed)
-        if extra:
-            raise _err(where, key, f"unknown key {extra[0]!r}; allowed: {sorted(allowed)}")
-
-
-def _parse_outcome(v: Any, where: str) -> Choice:
-    if isinstance(v, dict):
-        col = v.get("column")
-        transform = v.get("transform", "none")
-        label = v.get("label")
-    elif isinstance(v, str):
-        if v.startswith("log(") and v.endswith(")"):
-            col, transform = v[4:-1], "log"
-        else:
-            col, transform = v, "none"
-        label = v
-    else:
-        raise _err(where, "dimensions.outcome", f"choices are column names, got {v!r}")
-    if not isinstance(col, str) or transform not in ("none", "log"):
-        raise _err(
-            where, "dimensions.outcome", f"bad choice {v!r}: need a column and transform none|log"
+def _outcome(v: Any, where: str) -> Choice:
+    if isinstance(v, str):
+        col, transform = (
+            (v[4:-1], "log") if v.startswith("log(") and v.endswith(")") else (v, "none")
         )
+        label = v
+    elif isinstance(v, dict):
+        if _invalid(OutcomeChoice, v):
+            raise fail(f"bad choice {v!r}: need a column and transform none|log")
+        col, transform, label = v["column"], v.get("transform", "none"), v.get("label")
+    else:
+        raise fail(f"choices are column names, got {v!r}")
     name = col if transform == "none" else f"log({col})"
     return Choice(str(label or name), (col, transform, name))
 
 
-def _parse_treatment(v: Any, where: str) -> Choice:
+def _treatment(v: Any, where: str) -> Choice:
     if isinstance(v, str):
         return Choice(v, (v, None, v))
-    if isinstance(v, dict) and isinstance(v.get("column"), str):
-        col = v["column"]
-        thr = v.get("threshold")
-        if thr is not None and not isinstance(thr, (int, float)):
-            raise _err(where, "dimensions.treatment", f"threshold must be a number, got {thr!r}")
-        name = col if thr is None else f"{col}>={thr:g}"
-        return Choice(str(v.get("label", name)), (col, thr, name))
-    raise _err(
-        where, "dimensions.treatment", f"choices are columns or {{column, threshold}}, got {v!r}"
-    )
+    bad = _invalid(TreatmentChoice, v) if isinstance(v, dict) else {"column"}
+    if bad - {"threshold"}:
+        raise fail(f"choices are columns or {{column, threshold}}, got {v!r}")
+    thr = v.get("threshold")
+    if bad:
+        raise fail(f"threshold must be a number, got {thr!r}")
+    name = v["column"] if thr is None else f"{v['column']}>={thr:g}"
+    return Choice(str(v.get("label", name)), (v["column"], thr, name))
 
 
-def _parse_covariates(v: Any, where: str) -> Choice:
+def _covariates(v: Any, where: str) -> Choice:
     if isinstance(v, list) and all(isinstance(c, str) for c in v):
         return Choice("+".join(v) or "none", tuple(v))
-    if isinstance(v, dict) and isinstance(v.get("columns"), list):
-        cols = tuple(str(c) for c in v["columns"])
+    if isinstance(v, dict) and not _invalid(CovariatesChoice, v):
+        cols = tuple(v["columns"])
         return Choice(str(v.get("label", "+".join(cols) or "none")), cols)
-    raise _err(where, "dimensions.covariates", f"choices are lists of columns, got {v!r}")
+    raise fail(f"choices are lists of columns, got {v!r}")
 
 
-def _parse_years(v: Any, where: str) -> Choice:
+def _years(v: Any, where: str) -> Choice:
     if isinstance(v, dict):
-        rng = [v.get("start"), v.get("end")]
+        rng = None if _invalid(YearsChoice, v) else [v["start"], v["end"]]
         label = v.get("label")
     else:
-        rng, label = v, None
-    if (
-        not isinstance(rng, list)
-        or len(rng) != 2
-        or not all(isinstance(y, int) for y in rng)
-        or rng[0] > rng[1]
-    ):
-        raise _err(where, "dimensions.years", f"choices are [start, end] year pairs, got {v!r}")
+        ints = isinstance(v, list) and all(
+            isinstance(y, int) and not isinstance(y, bool) for y in v
+        )
+        rng, label = (v if ints else None), None
+    if rng is None or len(rng) != 2 or rng[0] > rng[1]:
+        raise fail(f"choices are [start, end] year pairs, got {v!r}")
     return Choice(str(label or f"{rng[0]}-{rng[1]}"), (rng[0], rng[1]))
 
 
-def _parse_sample(v: Any, where: str) -> Choice:
+def _sample(v: Any, where: str) -> Choice:
     if isinstance(v, str):
         if v != "all":
             parse_filter(v, f"{where}: dimensions.sample")
         return Choice(v, None if v == "all" else v)
-    if isinstance(v, dict) and isinstance(v.get("label"), str):
-        q = v.get("query")
-        if q is not None and not isinstance(q, str):
-            raise _err(where, "dimensions.sample", f"query must be a filter expression, got {q!r}")
-        if q is not None:
-            parse_filter(q, f"{where}: dimensions.sample {v['label']!r}")
-        return Choice(v["label"], q)
-    raise _err(where, "dimensions.sample", f"choices are {{label, query}} tables, got {v!r}")
+    bad = _invalid(SampleChoice, v) if isinstance(v, dict) else {"label"}
+    if bad - {"query"}:
+        raise fail(f"choices are {{label, query}} tables, got {v!r}")
+    q = v.get("query")
+    if bad:
+        raise fail(f"query must be a filter expression, got {q!r}")
+    if q is not None:
+        parse_filter(q, f"{where}: dimensions.sample {v['label']!r}")
+    return Choice(v["label"], q)
 
 
-def _parse_enum(v: Any, where: str, dim: str, allowed: tuple[str, ...]) -> Choice:
-    if v not in allowed:
-        raise _err(where, f"dimensions.{dim}", f"unknown choice {v!r}; choose from {list(allowed)}")
-    return Choice(v, v)
-
-
-def _parse_weights(v: Any, where: str) -> Choice:
+def _weights(v: Any, where: str) -> Choice:
     if not isinstance(v, str):
-        raise _err(where, "dimensions.weights", f"choices are 'none' or a column name, got {v!r}")
+        raise fail(f"choices are 'none' or a column name, got {v!r}")
     return Choice(v, None if v == "none" else v)
+
+
+def _one_of(allowed: tuple[str, ...]):
+    def parse(v: Any, where: str) -> Choice:
+        if v not in allowed:
+            raise fail(f"unknown choice {v!r}; choose from {list(allowed)}")
+        return Choice(v, v)
+
+    return parse
+
+
+def _estimator(v: Any, where: str) -> Choice:
+    return Choice(str(v), str(v))  # 'ols' or a design template name (checked with the designs)
+
+
+#: how each dimension's choices are read, and the table form of a choice where there is one
+_PARSERS = {
+    "outcome": (_outcome, OutcomeChoice),
+    "treatment": (_treatment, TreatmentChoice),
+    "covariates": (_covariates, CovariatesChoice),
+    "years": (_years, YearsChoice),
+    "sample": (_sample, SampleChoice),
+    "weights": (_weights, None),
+    "fixed_effects": (_one_of(FE_CHOICES), None),
+    "inference": (_one_of(KERNEL_INFERENCE), None),
+    "estimator": (_estimator, None),
+}
+
+
+def _choices(raw: Any, info: ValidationInfo) -> list[Choice]:
+    """A dimension's choice list, read into :class:`Choice` objects with unique labels."""
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("not a non-empty list")
+    parse, table = _PARSERS[info.field_name]
+    for v in raw:  # unknown keys first, for every choice
+        if table is not None and isinstance(v, dict):
+            extra = sorted(set(v) - set(table.model_fields))
+            if extra:
+                raise fail(table.unknown.format(name=extra[0], allowed=table.allowed_keys()))
+    choices = [parse(v, (info.context or {})["where"]) for v in raw]
+    labels = [c.label for c in choices]
+    if len(set(labels)) != len(labels):
+        raise fail(f"choice labels must be unique, got {labels}")
+    return choices
+
+
+Choices = Annotated[list[Choice], BeforeValidator(_choices)]
+CHOICES = "must be a non-empty list of choices"
+REQUIRED_CHOICES = "is required (a non-empty list)"
+
+
+class Dimensions(FileModel):
+    """``[multiverse.dimensions]``: every list is one choice dimension (the required ones
+    first, then in :data:`~sanctuary_lab.multiverse.choices.DIMENSIONS` order)."""
+
+    unknown: ClassVar[str] = "unknown dimension; known: {allowed}"
+
+    outcome: Choices = key(expect=CHOICES, missing=REQUIRED_CHOICES)
+    treatment: Choices = key(expect=CHOICES, missing=REQUIRED_CHOICES)
+    sample: Choices = key([Choice("all", None)], expect=CHOICES)
+    years: Choices = key([Choice("all years", None)], expect=CHOICES)
+    fixed_effects: Choices = key([Choice("unit+time", "unit+time")], expect=CHOICES)
+    weights: Choices = key([Choice("none", None)], expect=CHOICES)
+    estimator: Choices = key([Choice(LINEAR, LINEAR)], expect=CHOICES)
+    covariates: Choices = key([Choice("none", ())], expect=CHOICES)
+    inference: Choices = key([Choice("crv1", "crv1")], expect=CHOICES)
+
+    @classmethod
+    def allowed_keys(cls) -> list[str]:
+        return list(DIMENSIONS)
+
+    def labels(self, dim: str) -> list[str]:
+        return [c.label for c in getattr(self, dim)]
+
+
+TEMPLATE = "must be a table with an 'options' inline table"
+
+
+class DesignEntry(FileModel):
+    """``[multiverse.designs.NAME]``: how to run a non-linear estimator (see
+    :class:`~sanctuary_lab.multiverse.choices.DesignTemplate`)."""
+
+    unknown: ClassVar[str] = "unknown key {name!r}; allowed: {allowed}"
+    unknown_at_table: ClassVar[bool] = True
+
+    design: str = key("", expect="must be a registered design name, got {value!r}")
+    options: dict[str, Any] = key({}, expect=TEMPLATE, at_table=True)
+    binary_treatment: bool = key(False, expect="must be true or false, got {value!r}")
+    fixed_effects: tuple[Literal[FE_CHOICES], ...] = key(  # type: ignore[valid-type]
+        FE_CHOICES, expect=f"must be a list of choices from {list(FE_CHOICES)}", strict=False
+    )
+    term: str | None = key(None, expect="must be a row of the design's result, got {value!r}")
+    only: dict[str, list[str]] = key(
+        {}, expect="must map dimension names to lists of choice labels"
+    )
+
+
+RULE = "needs 'when' (dimension = choice label) and a 'reason'"
+
+
+class ExcludeRule(FileModel):
+    """``[[multiverse.exclude]]``: combinations to skip, with the reason reported."""
+
+    unknown: ClassVar[str] = "unknown key {name!r}; allowed: {allowed}"
+    unknown_at_table: ClassVar[bool] = True
+
+    when: dict[str, str] = key(expect=RULE, at_table=True)
+    reason: str = key(expect=RULE, at_table=True, min_length=1)
+
+
+def _count(lo: int, hi: int | None = None) -> dict[str, str]:
+    out = {"*": f"must be a int >= {lo}, got {{value!r}}"}
+    if hi is not None:
+        out["less_than_equal"] = f"must be at most {hi:,} (documented maximum), got {{value!r}}"
+    return out
+
+
+class MultiverseSection(FileModel):
+    """The ``[multiverse]`` section (fields in the order they are checked). The validation
+    context holds ``where`` (the file, for messages) and ``designs`` (registered design names,
+    or ``None`` to skip that check)."""
+
+    sql: str | None = key(None, expect="must be a query (a string), got {value!r}")
+    table: str | None = key(
+        None, expect="must be a warehouse table name, got {value!r}", validate_default=True
+    )
+    unit: str = key(expect=COLUMN)
+    time: str = key(expect=COLUMN)
+    cluster: str | None = key(None, expect="must be a column name, got {value!r}")
+    dimensions: Dimensions = key(expect="is required: a table of choice lists")
+    designs: dict[str, DesignEntry] = key(
+        {}, expect="must be a table of option templates", item=TEMPLATE, validate_default=True
+    )
+    exclude: list[ExcludeRule] = key(
+        [],
+        expect="must be an array of tables ([[multiverse.exclude]])",
+        item="must be a table with 'when' and 'reason'",
+    )
+    alpha: float = key(0.05, expect="must be a number between 0 and 1, got {value!r}", gt=0, lt=1)
+    bootstrap_weights: Literal["rademacher", "webb"] = key(
+        "rademacher", expect="must be 'rademacher' or 'webb', got {value!r}"
+    )
+    base: dict[str, str] = key({}, expect="must be a table: dimension = choice label")
+    seed: int = key(1, expect=_count(0), ge=0)
+    n_perm: int = key(0, expect=_count(0, MAX_PERMUTATIONS), ge=0, le=MAX_PERMUTATIONS)
+    bootstrap_draws: int = key(
+        999, expect=_count(1, MAX_BOOTSTRAP_DRAWS), ge=1, le=MAX_BOOTSTRAP_DRAWS
+    )
+    perm_bootstrap_draws: int = key(
+        199, expect=_count(1, MAX_BOOTSTRAP_DRAWS), ge=1, le=MAX_BOOTSTRAP_DRAWS
+    )
+    chunk_size: int = key(512, expect=_count(1, MAX_CHUNK_SIZE), ge=1, le=MAX_CHUNK_SIZE)
+    notes: str = key("", expect=STRING)
+
+    @field_validator("table")
+    @classmethod
+    def _one_source(cls, table: str | None, info: ValidationInfo) -> str | None:
+        if "sql" in info.data and bool(info.data["sql"]) == bool(table):
+            raise fail("give exactly one of 'sql' (a query) or 'table' (a warehouse table)", "sql")
+        return table
+
+    @field_validator("designs")
+    @classmethod
+    def _templates(
+        cls, designs: dict[str, DesignEntry], info: ValidationInfo
+    ) -> dict[str, DesignEntry]:
+        dims: Dimensions | None = info.data.get("dimensions")
+        if dims is None:
+            return designs
+        for name, t in designs.items():
+            if not all(
+                d in DIMENSIONS and set(v) <= set(dims.labels(d)) for d, v in t.only.items()
+            ):
+                raise fail(
+                    "must map dimension names to lists of choice labels", f"designs.{name}.only"
+                )
+        known = (info.context or {}).get("designs")
+        for c in dims.estimator:
+            if c.value == LINEAR:
+                continue
+            run = (designs[c.value].design or c.value) if c.value in designs else c.value
+            if known is not None and run not in known:
+                raise fail(
+                    f"unknown estimator {run!r}; use 'ols' or one of {sorted(known)}",
+                    "dimensions.estimator",
+                )
+            if c.value not in designs:
+                raise fail(
+                    "is required: the option template for this estimator", f"designs.{c.value}"
+                )
+        return designs
+
+    @field_validator("exclude")
+    @classmethod
+    def _declared_labels(cls, rules: list[ExcludeRule], info: ValidationInfo) -> list[ExcludeRule]:
+        dims: Dimensions | None = info.data.get("dimensions")
+        for i, rule in enumerate(rules if dims is not None else []):
+            for d, lab in rule.when.items():
+                if d not in DIMENSIONS or lab not in dims.labels(d):
+                    raise fail(
+                        f"no choice labelled {lab!r} in dimension {d!r}", f"exclude[{i}].when.{d}"
+                    )
+        return rules
+
+    @model_validator(mode="after")
+    def _bounded(self) -> MultiverseSection:
+        n_specs = 1
+        for d in DIMENSIONS:
+            n_specs *= len(getattr(self.dimensions, d))
+        if n_specs > MAX_SPECS:
+            raise fail(
+                f"{n_specs:,} specifications is above the documented maximum {MAX_SPECS:,}",
+                "dimensions",
+            )
+        return self
 
 
 def parse_multiverse(
     doc: dict[str, Any], where: str, known_designs: set[str] | None = None
-) -> MultiverseSpec:
-    """Validate the ``[multiverse]`` table of a study document.
+) -> Multiverse:
+    """Validate the ``[multiverse]`` table of a decoded study document.
 
     Parameters
     ----------
     doc
-        The whole study document (``tomllib`` output).
+        The whole study document (``tomllib`` output, e.g. ``Study.raw``).
     where
         File name used in error messages.
     known_designs
@@ -341,171 +428,41 @@ def parse_multiverse(
     mv = doc.get("multiverse")
     if not isinstance(mv, dict):
         raise SpecError(f"{where}: the study declares no [multiverse] section")
-    extra = sorted(set(mv) - _TOP_KEYS)
-    if extra:
-        raise _err(where, extra[0], f"unknown key; allowed keys: {sorted(_TOP_KEYS)}")
-    if bool(mv.get("sql")) == bool(mv.get("table")):
-        raise _err(
-            where, "sql", "give exactly one of 'sql' (a query) or 'table' (a warehouse table)"
-        )
-    for key in ("unit", "time"):
-        if not isinstance(mv.get(key), str):
-            raise _err(where, key, "is required: the panel's column name")
-    dims_in = mv.get("dimensions")
-    if not isinstance(dims_in, dict):
-        raise _err(where, "dimensions", "is required: a table of choice lists")
-    unknown = sorted(set(dims_in) - set(DIMENSIONS))
-    if unknown:
-        raise _err(
-            where, f"dimensions.{unknown[0]}", f"unknown dimension; known: {list(DIMENSIONS)}"
-        )
-    for req in ("outcome", "treatment"):
-        if req not in dims_in:
-            raise _err(where, f"dimensions.{req}", "is required (a non-empty list)")
-    parsers = {
-        "outcome": _parse_outcome,
-        "treatment": _parse_treatment,
-        "covariates": _parse_covariates,
-        "years": _parse_years,
-        "sample": _parse_sample,
-        "weights": _parse_weights,
-        "fixed_effects": lambda v, w: _parse_enum(v, w, "fixed_effects", FE_CHOICES),
-        "inference": lambda v, w: _parse_enum(v, w, "inference", KERNEL_INFERENCE),
-        "estimator": lambda v, w: Choice(str(v), str(v)),
-    }
-    defaults: dict[str, list[Any]] = {
-        "covariates": [[]],
-        "years": [],
-        "sample": ["all"],
-        "weights": ["none"],
-        "fixed_effects": ["unit+time"],
-        "inference": ["crv1"],
-        "estimator": [LINEAR],
-    }
-    dims: dict[str, list[Choice]] = {}
-    for d in DIMENSIONS:
-        raw = dims_in.get(d, defaults.get(d))
-        if not isinstance(raw, list) or (d in dims_in and not raw):
-            raise _err(where, f"dimensions.{d}", "must be a non-empty list of choices")
-        for v in raw:
-            if d in _CHOICE_KEYS:
-                _known_keys(v, _CHOICE_KEYS[d], where, f"dimensions.{d}")
-        dims[d] = [parsers[d](v, where) for v in raw] or [Choice("all years", None)]
-        labels = [c.label for c in dims[d]]
-        if len(set(labels)) != len(labels):
-            raise _err(where, f"dimensions.{d}", f"choice labels must be unique, got {labels}")
-
-    designs: dict[str, DesignTemplate] = {}
-    for name, t in (mv.get("designs") or {}).items():
-        if not isinstance(t, dict) or not isinstance(t.get("options", {}), dict):
-            raise _err(where, f"designs.{name}", "must be a table with an 'options' inline table")
-        _known_keys(t, _DESIGN_KEYS, where, f"designs.{name}")
-        fes = tuple(t.get("fixed_effects", FE_CHOICES))
-        only = t.get("only", {})
-        if not isinstance(only, dict) or not all(
-            d in dims and isinstance(v, list) and set(v) <= {c.label for c in dims[d]}
-            for d, v in only.items()
-        ):
-            raise _err(
-                where, f"designs.{name}.only", "must map dimension names to lists of choice labels"
-            )
-        designs[name] = DesignTemplate(
-            name,
-            dict(t.get("options", {})),
-            bool(t.get("binary_treatment", False)),
-            fes,
-            t.get("term"),
-            {d: tuple(v) for d, v in only.items()},
-            str(t.get("design") or name),
-        )
-    for c in dims["estimator"]:
-        if c.value == LINEAR:
-            continue
-        run = designs[c.value].design if c.value in designs else c.value
-        if known_designs is not None and run not in known_designs:
-            raise _err(
-                where,
-                "dimensions.estimator",
-                f"unknown estimator {run!r}; use 'ols' or one of {sorted(known_designs)}",
-            )
-        if c.value not in designs:
-            raise _err(
-                where, f"designs.{c.value}", "is required: the option template for this estimator"
-            )
-
-    excludes = []
-    for i, e in enumerate(mv.get("exclude", [])):
-        if not isinstance(e, dict):
-            raise _err(where, f"exclude[{i}]", "must be a table with 'when' and 'reason'")
-        _known_keys(e, _EXCLUDE_KEYS, where, f"exclude[{i}]")
-        when, reason = e.get("when"), e.get("reason")
-        if not isinstance(when, dict) or not isinstance(reason, str) or not reason:
-            raise _err(
-                where, f"exclude[{i}]", "needs 'when' (dimension = choice label) and a 'reason'"
-            )
-        for d, lab in when.items():
-            if d not in dims or lab not in [c.label for c in dims[d]]:
-                raise _err(
-                    where,
-                    f"exclude[{i}].when.{d}",
-                    f"no choice labelled {lab!r} in dimension {d!r}",
-                )
-        excludes.append(({str(k): str(v) for k, v in when.items()}, reason))
-
-    def num(key: str, typ: type, default: Any, lo: float, hi: float | None = None) -> Any:
-        v = mv.get(key, default)
-        if not isinstance(v, typ) or isinstance(v, bool) or v < lo:  # type: ignore[operator]
-            raise _err(where, key, f"must be a {typ.__name__} >= {lo}, got {v!r}")
-        if hi is not None and v > hi:  # type: ignore[operator]
-            raise _err(where, key, f"must be at most {hi:,} (documented maximum), got {v!r}")
-        return v
-
-    alpha = mv.get("alpha", 0.05)
-    if not isinstance(alpha, float) or not 0 < alpha < 1:
-        raise _err(where, "alpha", f"must be a number between 0 and 1, got {alpha!r}")
-    bw = mv.get("bootstrap_weights", "rademacher")
-    if bw not in ("rademacher", "webb"):
-        raise _err(where, "bootstrap_weights", f"must be 'rademacher' or 'webb', got {bw!r}")
-    n_specs = 1
-    for d in DIMENSIONS:
-        n_specs *= len(dims[d])
-    if n_specs > MAX_SPECS:
-        raise _err(
-            where,
-            "dimensions",
-            f"{n_specs:,} specifications is above the documented maximum {MAX_SPECS:,}",
-        )
-    base = mv.get("base", {})
-    if not isinstance(base, dict):
-        raise _err(where, "base", "must be a table: dimension = choice label")
-    return MultiverseSpec(
+    context = {"where": where, "designs": known_designs}
+    s: MultiverseSection = validate(MultiverseSection, mv, where, "multiverse.", context)
+    return Multiverse(
         source=where,
-        sql=mv.get("sql"),
-        table=mv.get("table"),
-        unit=mv["unit"],
-        time=mv["time"],
-        cluster=mv.get("cluster"),
-        dimensions=dims,
-        excludes=excludes,
-        designs=designs,
-        seed=num("seed", int, 1, 0),
-        n_perm=num("n_perm", int, 0, 0, MAX_PERMUTATIONS),
-        alpha=alpha,
-        bootstrap_draws=num("bootstrap_draws", int, 999, 1, MAX_BOOTSTRAP_DRAWS),
-        bootstrap_weights=bw,
-        perm_bootstrap_draws=num("perm_bootstrap_draws", int, 199, 1, MAX_BOOTSTRAP_DRAWS),
-        chunk_size=num("chunk_size", int, 512, 1, MAX_CHUNK_SIZE),
-        base={str(k): str(v) for k, v in base.items()},
+        sql=s.sql,
+        table=s.table,
+        unit=s.unit,
+        time=s.time,
+        cluster=s.cluster,
+        dimensions={d: list(getattr(s.dimensions, d)) for d in DIMENSIONS},
+        excludes=[(dict(rule.when), rule.reason) for rule in s.exclude],
+        designs={
+            name: DesignTemplate(
+                name,
+                dict(t.options),
+                t.binary_treatment,
+                tuple(t.fixed_effects),
+                t.term,
+                {d: tuple(v) for d, v in t.only.items()},
+                t.design or name,
+            )
+            for name, t in s.designs.items()
+        },
+        seed=s.seed,
+        n_perm=s.n_perm,
+        alpha=s.alpha,
+        bootstrap_draws=s.bootstrap_draws,
+        bootstrap_weights=s.bootstrap_weights,
+        perm_bootstrap_draws=s.perm_bootstrap_draws,
+        chunk_size=s.chunk_size,
+        base=dict(s.base),
     )
 
 
-def load_multiverse(path: str | Path, known_designs: set[str] | None = None) -> MultiverseSpec:
-    """Read a study TOML file and parse its ``[multiverse]`` section."""
+def load_multiverse(path: str | Path, known_designs: set[str] | None = None) -> Multiverse:
+    """Read a study TOML file (once) and parse its ``[multiverse]`` section."""
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"{path}: study file not found")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML: {exc}") from None
-    return parse_multiverse(doc, str(path), known_designs)
+    return parse_multiverse(read_toml(path), str(path), known_designs)

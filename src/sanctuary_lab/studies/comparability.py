@@ -63,7 +63,7 @@ def parse_override(text: str) -> dict[str, Any]:
     value (``"years="``) maps to ``None``: the key is removed from the side it overrides.
     """
     from sanctuary_lab.core.errors import SpecError
-    from sanctuary_lab.studies.schema import COMPARISON_KEYS
+    from sanctuary_lab.studies.study_file import COMPARISON_KEYS
 
     out: dict[str, Any] = {}
     for part in (p.strip() for p in text.split(";")):
