@@ -64,7 +64,6 @@ Names come from ``[parameters]``, the top-level ``covariates``/``controls`` list
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -292,10 +291,10 @@ def resolve_study_path(id_or_path: str | Path) -> Path:
     for p in bundled_study_paths():
         if p.stem == text:
             return p
-    for p in bundled_study_paths():
+    for p in bundled_study_paths():  # a declared [study].id that is not the file stem
         try:
-            doc = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError:
+            doc = read_toml(p)
+        except SpecError:
             continue
         if doc.get("study", {}).get("id") == text:
             return p

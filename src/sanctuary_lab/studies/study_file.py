@@ -61,17 +61,17 @@ class StudyMeta(FileModel):
 class DataSection(FileModel):
     """``[data]``: the analysis frame to build and the warehouse tables it reads."""
 
-    frame: str | None = key(None, expect="must be the name of an analysis frame, got {value!r}")
+    frame: str | None = None  # a name in the frames registry (checked below)
     tables: list[str] = key([], expect="must be a list of warehouse table names")
 
-    @field_validator("frame")
+    @field_validator("frame", mode="wrap")
     @classmethod
-    def _registered_frame(cls, frame: str | None) -> str | None:
+    def _registered_frame(cls, frame: Any, handler: Any) -> str | None:
         from sanctuary_lab.studies.data import FRAMES
 
-        if frame is not None and frame not in FRAMES:
+        if frame is not None and (not isinstance(frame, str) or frame not in FRAMES):
             raise fail(f"unknown frame {frame!r}; choose one of {sorted(FRAMES)}")
-        return frame
+        return handler(frame)
 
 
 class Analysis(FileModel):
