@@ -301,12 +301,16 @@ def solve_specs(
     return BatchResult(est, se, t, np.full(m, df_t), ok, problems)
 
 
-def _as_index(a: np.ndarray, xp: Any) -> Any:
-    """Index arrays on the array module's device (CuPy wants its own arrays)."""
+def on_device(a: np.ndarray, xp: Any) -> Any:
+    """``a`` as an array of the array module ``xp`` (CuPy wants its own arrays for indexing).
+
+    Used by the solves here and by the wild bootstrap of :mod:`sanctuary_lab.multiverse.wild`.
+    """
     return a if xp is np else xp.asarray(a)
 
 
-def _to_np(a: Any) -> np.ndarray:
+def to_host(a: Any) -> np.ndarray:
+    """``a`` as a numpy array (copied off the device when it is a CuPy array)."""
     if hasattr(a, "get"):  # cupy
         return a.get()
     return np.asarray(a)
@@ -317,7 +321,7 @@ def _solve_ok(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (m, k) and the unscaled variance of coefficient 0 (m,)."""
     gram = xp.asarray(block.gram)
-    y, xs = _as_index(y, xp), _as_index(xs, xp)
+    y, xs = on_device(y, xp), on_device(xs, xp)
     xx = gram[xs[:, :, None], xs[:, None, :]]  # m,k,k
     xy = gram[xs, y[:, None]]  # m,k
     inv = xp.linalg.inv(xx)
@@ -348,7 +352,7 @@ def _solve_ok(
         scores = cluster_scores(block, y, xs, beta, xp)  # m,G,k
         sa = xp.einsum("mgk,mk->mg", scores, a0)
         var = xp.sum(sa**2, axis=1)
-    return _to_np(beta), _to_np(var)
+    return to_host(beta), to_host(var)
 
 
 def cluster_scores(block: Block, y: np.ndarray, xs: np.ndarray, beta: Any, xp: Any) -> Any:
@@ -356,7 +360,7 @@ def cluster_scores(block: Block, y: np.ndarray, xs: np.ndarray, beta: Any, xp: A
     if block.cluster_gram is None:
         raise ValueError("clustered inference needs a block prepared with a cluster variable")
     cg = xp.asarray(block.cluster_gram)
-    y, xs = _as_index(y, xp), _as_index(xs, xp)
+    y, xs = on_device(y, xp), on_device(xs, xp)
     m, k = xs.shape
     g = cg.shape[0]
     step = max(1, 8_000_000 // max(g * k * k, 1))

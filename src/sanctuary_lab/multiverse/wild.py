@@ -27,7 +27,7 @@ import numpy as np
 
 from sanctuary_lab.inference.wild import WeightsType, bootstrap_p_values
 from sanctuary_lab.inference.wild import draw_weights as _draw
-from sanctuary_lab.multiverse.kernel import Block, _as_index, _to_np, cluster_scores
+from sanctuary_lab.multiverse.kernel import Block, cluster_scores, on_device, to_host
 
 
 def draw_weights(
@@ -83,12 +83,12 @@ def _pvalues_chunk(
     cg = xp.asarray(block.cluster_gram)
     vv = xp.asarray(v)
     m, k = xs.shape
-    y, xs = _as_index(y, xp), _as_index(xs, xp)
+    y, xs = on_device(y, xp), on_device(xs, xp)
     inv = xp.linalg.inv(gram[xs[:, :, None], xs[:, None, :]])
     a0 = inv[:, 0, :]
     beta = xp.einsum("mij,mj->mi", inv, gram[xs, y[:, None]])
     s_u = cluster_scores(block, y, xs, beta, xp)
-    t_obs = _to_np(beta[:, 0] / xp.sqrt(xp.sum(xp.einsum("mgk,mk->mg", s_u, a0) ** 2, axis=1)))
+    t_obs = to_host(beta[:, 0] / xp.sqrt(xp.sum(xp.einsum("mgk,mk->mg", s_u, a0) ** 2, axis=1)))
     # restricted coefficients: regress y on the other regressors (tested one fixed at 0)
     if k > 1:
         xr = xs[:, 1:]
@@ -105,6 +105,6 @@ def _pvalues_chunk(
     scores = vv[None, :, :] * q[:, :, None] - rd
     denom = xp.sum(scores**2, axis=1)  # m,B  (small-sample factor cancels)
     numer = xp.einsum("mg,gb->mb", q, vv)
-    t_boot = _to_np(numer / xp.sqrt(denom))
+    t_boot = to_host(numer / xp.sqrt(denom))
     # observed and bootstrap t both omit the CRV1 small-sample factor, which cancels
     return bootstrap_p_values(t_obs, t_boot)
