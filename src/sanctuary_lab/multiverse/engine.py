@@ -24,21 +24,16 @@ from scipy import stats
 
 from sanctuary_lab.core.filters import parse_filter
 from sanctuary_lab.core.progress import Progress
+from sanctuary_lab.core.result import TIDY_COLUMNS
 from sanctuary_lab.multiverse.choices import DIMENSIONS, LINEAR, Multiverse, Spec, chunks
 from sanctuary_lab.multiverse.kernel import prepare_block, solve_specs
 from sanctuary_lab.multiverse.wild import draw_weights, wild_pvalues
 
-RESULT_COLUMNS = (
-    "estimate",
-    "std_error",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "n_obs",
-    "n_clusters",
-    "skipped",
-    "skip_kind",
-)
+#: Result columns of one specification: the tidy columns but the term (one term per spec), then
+#: why it was not estimated.
+RESULT_COLUMNS = (*(c for c in TIDY_COLUMNS if c != "term"), "skipped", "skip_kind")
+#: The estimate columns taken over from a single fit's tidy row.
+ESTIMATE_COLUMNS = tuple(c for c in TIDY_COLUMNS if c not in ("term", "n_obs", "n_clusters"))
 #: ``skip_kind`` values: a spec the study file or the estimator rules out (never meant to run)
 #: vs one that was attempted and could not be estimated.
 EXCLUDED, FAILED = "excluded by design", "failed"
@@ -200,10 +195,7 @@ def run_design_task(task: DesignTask) -> list[dict[str, Any]]:
         return [
             _row(
                 task.spec_id,
-                **{
-                    c: float(r[c])
-                    for c in ("estimate", "std_error", "ci_low", "ci_high", "p_value")
-                },
+                **{c: float(r[c]) for c in ESTIMATE_COLUMNS},
                 n_obs=float(r["n_obs"]),
                 n_clusters=float(r["n_clusters"]),
             )

@@ -15,18 +15,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sanctuary_lab.core.result import Result
+from sanctuary_lab.core.formatting import fmt_count
+from sanctuary_lab.core.result import TIDY_COLUMNS, Result
 
-#: Columns of a specification-curve table that are numbers, not choices.
-SPEC_CURVE_NUMERIC = (
-    "estimate",
-    "std_error",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "n_obs",
-    "n_clusters",
-)
+#: Columns of a specification-curve table that are numbers, not choices (the tidy columns but
+#: the term).
+SPEC_CURVE_NUMERIC = tuple(c for c in TIDY_COLUMNS if c != "term")
 _SPEC_CURVE_NON_CHOICE = {
     *SPEC_CURVE_NUMERIC,
     "spec_id",
@@ -372,7 +366,8 @@ def spec_curve_chart(
     if n_total > max_points:
         picks = np.unique(np.linspace(0, n_total - 1, max_points).round().astype(int))
         df = df.iloc[picks].reset_index(drop=True)
-        title = f"{title} ({len(df):,} of {n_total:,} shown, evenly spaced by rank)".strip()
+        shown = f"{fmt_count(len(df))} of {fmt_count(n_total)} shown, evenly spaced by rank"
+        title = f"{title} ({shown})".strip()
     excl = (df["ci_low"] > 0) | (df["ci_high"] < 0)
     df["interval"] = excl.map({True: "95% CI excludes 0", False: "95% CI includes 0"})
     keep = ["rank", "estimate", "ci_low", "ci_high", "interval"]
