@@ -14,8 +14,9 @@ import vl_convert
 
 from report_fixtures import claim_checks, event_study_frame, multiverse_frame, report_data
 from sanctuary_lab.core.errors import InputError
+from sanctuary_lab.core.formatting import fmt_value
 from sanctuary_lab.report import charts, maps
-from sanctuary_lab.report.reading import claim_reading, fmt_number
+from sanctuary_lab.report.reading import claim_reading
 from sanctuary_lab.report.site import write_site
 from site_checks import site_problems, visible_text
 
@@ -268,10 +269,10 @@ def test_reading_is_generated_from_the_numbers() -> None:
 
 
 def test_fmt_number_units() -> None:
-    assert fmt_number(12.345, "%") == "12.3%"
-    assert fmt_number(None) == "–"
-    assert fmt_number(float("nan")) == "–"
-    assert fmt_number(123456.0) == "123,456"
+    assert fmt_value(12.345, "%") == "12.3%"
+    assert fmt_value(None) == "–"
+    assert fmt_value(float("nan")) == "–"
+    assert fmt_value(123456.0) == "123,456"
 
 
 def test_event_study_chart_marks_reference_period() -> None:

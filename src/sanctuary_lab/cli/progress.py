@@ -1,6 +1,7 @@
-"""Progress feedback for long CLI commands, on stderr.
+"""The one progress renderer of the CLI: feedback for long commands, on stderr.
 
-On a terminal a Rich progress bar; otherwise (a pipe, a log file, CI) plain lines such as
+It renders the :data:`~sanctuary_lab.core.progress.Progress` protocol. On a terminal a Rich
+progress bar; otherwise (a pipe, a log file, CI) plain lines such as
 ``multiverse: fitting 2,048/13,824 (15%)``, printed when a stage starts, ends, or moves by at
 least ``every`` seconds, so a command that runs for a minute never sits silent. Messages are
 printed as text, never read as Rich markup.
@@ -14,8 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-#: progress(message, done, total)
-Callback = Callable[[str, int, int], None]
+from sanctuary_lab.core.formatting import fmt_count
+from sanctuary_lab.core.progress import Progress
 
 
 def line_printer(
@@ -23,7 +24,7 @@ def line_printer(
     every: float = 5.0,
     clock: Callable[[], float] = time.monotonic,
     delay: float = 3.0,
-) -> Callback:
+) -> Progress:
     """A callback that writes one plain line when a stage starts or ends and at most one per
     ``every`` seconds in between; the stage is the message before its first ``": "``. Nothing is
     printed during the first ``delay`` seconds, so a command that ends (or fails) quickly writes
@@ -45,26 +46,44 @@ def line_printer(
         last[stage] = now
         if total > 0:
             pct = int(100 * done / total)
-            out.write(f"{text}: {done:,}/{total:,} ({pct}%)\n")
+            out.write(
+                f"{text}: {fmt_count(done, ascii=True)}/{fmt_count(total, ascii=True)} ({pct}%)\n"
+            )
         else:
-            out.write(f"{text}: {done:,}\n")
+            out.write(f"{text}: {fmt_count(done, ascii=True)}\n")
         out.flush()
 
     return callback
 
 
+def _silent(message: str, done: int, total: int) -> None:
+    """A progress callback that prints nothing."""
+
+
 @contextmanager
-def progress(console: Any | None = None, transient: bool = True) -> Iterator[Callback]:
+def progress(
+    console: Any | None = None, transient: bool = True, lines: bool = True
+) -> Iterator[Progress]:
     """Yield a ``progress(message, done, total)`` callback: a bar on a terminal, lines otherwise.
 
     One bar (or line stream) per distinct stage; the stage is the message before its first
     ``": "`` when there is one.
+
+    Parameters
+    ----------
+    console
+        The Rich console to draw on (default: stderr).
+    transient
+        Remove the bars when the block ends.
+    lines
+        Without a terminal, print plain lines (:func:`line_printer`); ``False`` keeps such a run
+        silent (``build``, whose failures after a long read must stay one line on stderr).
     """
     from rich.console import Console
 
     con = console if console is not None else Console(stderr=True)
     if not con.is_terminal:
-        yield line_printer(con.file)
+        yield line_printer(con.file) if lines else _silent
         return
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

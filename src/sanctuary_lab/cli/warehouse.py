@@ -30,15 +30,16 @@ def build(
     from rich.console import Console
     from rich.table import Table
 
+    from sanctuary_lab.cli.progress import progress as cli_progress
     from sanctuary_lab.core.config import resolve_raw_dir, resolve_warehouse
+    from sanctuary_lab.core.formatting import fmt_count
     from sanctuary_lab.warehouse.build import build as do_build
 
     raw = resolve_raw_dir(raw_dir)
     target = resolve_warehouse(out)
-    console = Console(stderr=True)
-    with console.status("building warehouse") as status:
+    with cli_progress(Console(stderr=True), lines=False) as callback:
         summary = do_build(
-            raw, target, progress=lambda msg, _done, _total: status.update(f"building: {msg}")
+            raw, target, progress=lambda msg, done, total: callback(f"building: {msg}", done, total)
         )
     if as_json:
         typer.echo(
@@ -59,11 +60,11 @@ def build(
     table.add_column("rows", justify="right")
     for name, n in summary.tables.items():
         if not name.startswith("stg_"):
-            table.add_row(Text(name), f"{n:,}")
+            table.add_row(Text(name), fmt_count(n, ascii=True))
     Console().print(table)
     Console().print(
-        f"{len(summary.sources)} sources, {summary.rows_rejected:,} rows rejected "
-        "(see `sanctuary-lab quality`)."
+        f"{len(summary.sources)} sources, {fmt_count(summary.rows_rejected, ascii=True)} rows "
+        "rejected (see `sanctuary-lab quality`)."
     )
 
 
@@ -138,6 +139,7 @@ LIST_ROWS = 25
 def quality(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
     """Show provenance, rejected rows, caveats and coverage of the warehouse."""
     from sanctuary_lab.core.config import resolve_warehouse
+    from sanctuary_lab.core.formatting import fmt_share
     from sanctuary_lab.warehouse.quality import quality as get_quality
 
     data = get_quality(resolve_warehouse(warehouse))
@@ -170,7 +172,7 @@ def quality(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
         numeric=("rows",),
     )
     cov = [
-        {**c, "share": None if c["share"] is None else f"{c['share']:.1%}"}
+        {**c, "share": None if c["share"] is None else fmt_share(c["share"], ascii=True)}
         for c in data["coverage"]
     ]
     _print_records(

@@ -109,8 +109,8 @@ def comparability_view(check: ClaimCheck) -> dict[str, Any]:
         rows.append(
             {
                 "aspect": str(r.get("aspect", "")).replace("_", " "),
-                "theirs": words(_text(r.get("theirs"))),
-                "ours": words(_text(r.get("ours"))),
+                "theirs": words(stated_text(r.get("theirs"))),
+                "ours": words(stated_text(r.get("ours"))),
                 "same": "same" if same is True else "differs" if same is False else "",
             }
         )
@@ -122,7 +122,9 @@ def comparability_view(check: ClaimCheck) -> dict[str, Any]:
     }
 
 
-def _text(value: Any) -> str:
+def stated_text(value: Any) -> str:
+    """A declared study-file value as text: ``"not stated"`` when empty, a ``[a, b]`` range as
+    ``a–b`` (one value when both ends agree), other lists comma-separated."""
     if value is None or value == "":
         return "not stated"
     if isinstance(value, (list, tuple)):

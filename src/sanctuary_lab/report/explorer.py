@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from sanctuary_lab.core.formatting import fmt_share, is_number
+from sanctuary_lab.core.formatting import fmt_count, fmt_share, is_number
 
 GLOBAL_NAME = "SANCTUARY_EXPLORER"
 
@@ -173,8 +173,8 @@ def explorer_data(
                 continue
             share = fmt_share(r.share_declined) if is_number(r.share_declined) else ""
             p["facts"]["Detainers declined by local agencies, FY2008–2015 (NPR FOIA data)"] = (
-                f"{int(r.n_declined or 0):,} of {int(r.n_detainers or 0):,} detainers"
-                + (f" ({share})" if share else "")
+                f"{fmt_count(int(r.n_declined or 0))} of {fmt_count(int(r.n_detainers or 0))} "
+                "detainers" + (f" ({share})" if share else "")
             )
     _cities(con, tables, places)
     kept = [p for p in places.values() if p["series"] or p["facts"]]

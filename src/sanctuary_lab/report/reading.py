@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from sanctuary_lab.core.formatting import fmt_value, is_number, unit_kind
+from sanctuary_lab.core.formatting import fmt_count, fmt_value, is_number, unit_kind
 from sanctuary_lab.studies.records import ClaimCheck
 
 _VERDICT_TEXT = {
@@ -24,15 +24,6 @@ _VERDICT_TEXT = {
     "not-supported": "not supported by our estimate",
     "untestable": "untestable with the data we hold",
 }
-
-
-def _ok(v: float | None) -> bool:
-    return is_number(v)
-
-
-def fmt_number(value: float | None, unit: str = "") -> str:
-    """A number with its unit by the report's one formatter (:mod:`sanctuary_lab.core.formatting`)."""
-    return fmt_value(value, unit)
 
 
 def verdict_phrase(verdict: str) -> str:
@@ -79,20 +70,18 @@ def claim_reading(check: ClaimCheck) -> str:
     parts: list[str] = []
     if tested_as:
         parts.append(f"Tested as: {raw_quantity}.")
-    has_est = _ok(check.estimate)
-    has_ci = _ok(check.ci_low) and _ok(check.ci_high)
-    has_pub = _ok(check.published_value)
+    has_est = is_number(check.estimate)
+    has_ci = is_number(check.ci_low) and is_number(check.ci_high)
+    has_pub = is_number(check.published_value)
     if has_est:
         subject = "Our estimate" if tested_as else f"Our estimate of {quantity}"
-        est = f"{subject}{_unit_suffix(unit, quantity)} is {fmt_number(check.estimate, unit)}"
+        est = f"{subject}{_unit_suffix(unit, quantity)} is {fmt_value(check.estimate, unit)}"
         if has_ci:
-            est += (
-                f" (95% CI {fmt_number(check.ci_low, unit)} to {fmt_number(check.ci_high, unit)})"
-            )
+            est += f" (95% CI {fmt_value(check.ci_low, unit)} to {fmt_value(check.ci_high, unit)})"
         if has_pub:
-            est += f" against the published {fmt_number(check.published_value, unit)}"
-        if _ok(check.n_obs):
-            est += f", from {int(check.n_obs or 0):,} observations"
+            est += f" against the published {fmt_value(check.published_value, unit)}"
+        if is_number(check.n_obs):
+            est += f", from {fmt_count(int(check.n_obs or 0))} observations"
         parts.append(est + ".")
         if has_pub and has_ci:
             lo, hi = sorted((float(check.ci_low or 0), float(check.ci_high or 0)))
@@ -123,7 +112,7 @@ def claim_reading(check: ClaimCheck) -> str:
             else f"We could not estimate {quantity} from the warehouse"
         )
         if has_pub:
-            text += f"; the published value is {fmt_number(check.published_value, unit)}"
+            text += f"; the published value is {fmt_value(check.published_value, unit)}"
         parts.append(text + ".")
     parts.append(f"The verdict is: {verdict_phrase(check.verdict)}.")
     if check.reason:
