@@ -74,10 +74,10 @@ def test_each_study_runs_once_for_all_its_claims(tmp_path: Path, counted: list[s
 
 def test_check_claims_never_reruns_given_runs(tmp_path: Path, counted: list[str]) -> None:
     given = _fake_run(SimpleNamespace(id="s"), None)
-    checks = api.check_claims(tmp_path, runs=[given], registry=_registry(tmp_path))
+    checks = api.check_claims([given], registry=_registry(tmp_path))
     assert counted == [] and len(checks) == 2
     # a study missing from the given runs is reported, not silently run
-    checks = api.check_claims(tmp_path, runs=[], registry=_registry(tmp_path))
+    checks = api.check_claims([], registry=_registry(tmp_path))
     assert counted == []
     assert {c.verdict for c in checks} == {"not testable here"}
     assert all("not run" in c.reason for c in checks)
@@ -86,3 +86,83 @@ def test_check_claims_never_reruns_given_runs(tmp_path: Path, counted: list[str]
 def test_unknown_claim_id_names_close_matches(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="did you mean one"):
         pipeline.studies_for_claims(["onee"], registry=_registry(tmp_path))
+
+
+def test_raise_mode_propagates_record_mode_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[str]
+) -> None:
+    def broken(study, warehouse, progress=None):
+        raise SpecError(f"{study.id}: broken")
+
+    monkeypatch.setattr("sanctuary_lab.studies.runner.run", broken)
+    out = pipeline.run_pipeline(tmp_path / "w.duckdb", studies=["s"], claims=False)
+    assert out.errors == {"s": "s: broken"} and out.runs == []
+    with pytest.raises(SpecError, match="s: broken"):
+        pipeline.run_pipeline(tmp_path / "w.duckdb", studies=["s"], claims=False, errors="raise")
+
+
+def test_listed_studies_run_once_and_are_handed_over(tmp_path: Path, counted: list[str]) -> None:
+    out = pipeline.run_pipeline(tmp_path / "w.duckdb", studies=["s", "s2"], claims=False)
+    assert counted == ["s", "s2"] and [r.study_id for r in out.runs] == ["s", "s2"]
+    assert set(out.studies) == {"s", "s2"} and out.checks == []
+    out = pipeline.run_pipeline(tmp_path / "w.duckdb", studies=[], claims=False)
+    assert out.runs == [] and counted == ["s", "s2"]
+
+
+def test_listed_multiverses_run_through_the_pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, object, object]] = []
+
+    def fake(target, warehouse, backend="local", progress=None, *, n_perm=None):
+        calls.append((str(target), backend, n_perm))
+        if str(target) == "bad":
+            raise SpecError("bad: no [multiverse]")
+        progress("specs", 1, 1)
+        return SimpleNamespace(study_id=Path(str(target)).stem)
+
+    monkeypatch.setattr("sanctuary_lab.multiverse.api.run_multiverse", fake)
+    steps: list[str] = []
+    out = pipeline.run_pipeline(
+        tmp_path / "w.duckdb",
+        studies=[],
+        claims=False,
+        multiverse=["mv", "bad"],
+        n_perm=None,
+        backend="dask",
+        progress=lambda m, d, t: steps.append(m),
+    )
+    assert calls == [("mv", "dask", None), ("bad", "dask", None)]
+    assert list(out.multiverse) == ["mv"] and out.errors == {
+        "bad (multiverse)": "bad: no [multiverse]"
+    }
+    assert steps == ["multiverse mv: specs"]
+    with pytest.raises(SpecError, match="no \\[multiverse\\]"):
+        pipeline.run_pipeline(
+            tmp_path / "w.duckdb", studies=[], claims=False, multiverse=["bad"], errors="raise"
+        )
+
+
+def test_the_report_package_only_renders() -> None:
+    """No module of ``sanctuary_lab.report`` runs studies or multiverses: the pipeline does."""
+    import ast
+
+    import sanctuary_lab.report as report_pkg
+
+    forbidden = {
+        "sanctuary_lab.studies.runner",
+        "sanctuary_lab.studies.api",
+        "sanctuary_lab.multiverse.api",
+        "sanctuary_lab.pipeline",
+    }
+    bad = []
+    for path in sorted(Path(report_pkg.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                names = {a.name for a in node.names}
+            else:
+                continue
+            bad += [f"{path.name}:{node.lineno} {n}" for n in sorted(names & forbidden)]
+    assert not bad, bad

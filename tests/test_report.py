@@ -438,7 +438,7 @@ def test_warehouse_maps_and_coverage(warehouse: Path) -> None:
     """Maps read from the real warehouse: each county is in exactly one class, gaps stay grey."""
     import duckdb
 
-    from sanctuary_lab.report.gather import warehouse_report_data
+    from sanctuary_lab.pipeline import warehouse_report_data
 
     data = warehouse_report_data(warehouse)
     by_key = {m.key: m for m in data.maps}

@@ -259,13 +259,11 @@ def test_synthetic_report_renders_in_chromium(driver, tmp_path: Path, raw_dir: P
 def test_real_report_renders_in_chromium(driver, warehouse: Path, tmp_path: Path) -> None:
     """The report for the real warehouse: every chart renders with units, one card per claim,
     the explorer finds Maricopa County, AZ."""
-    from rich.console import Console
-
-    from sanctuary_lab.cli.report import collect
+    from sanctuary_lab.pipeline import report_data
     from sanctuary_lab.report.site import write_site
     from sanctuary_lab.studies.claims import load_registry
 
-    data = collect(warehouse, None, Console(quiet=True))
+    data = report_data(warehouse, None)
     site = tmp_path / "site"
     summary = write_site(data, site, figures=False)
     total_charts = 0

@@ -185,7 +185,7 @@ def test_detainer_declines_series_matches_the_source(runs: dict[str, StudyRun]) 
 
 
 def test_check_end_to_end(runs: dict[str, StudyRun], warehouse: Path, raw_dir: Path) -> None:
-    checks = api.check_claims(warehouse, runs=list(runs.values()))
+    checks = api.check_claims(list(runs.values()))
     reg = load_registry()
     assert [c.claim_id for c in checks] == list(reg["claim_id"])
     by_id = {c.claim_id: c for c in checks}

@@ -1,11 +1,13 @@
 """The one orchestrator: run studies, check claims and run multiverses for every consumer.
 
-``sanctuary-lab check``, ``sanctuary-lab report`` and the Python API all call
-:func:`run_pipeline`; consumers only render what it returns. Each study is run at most once per
-call; claims are checked on those runs (a claim whose study failed is ``not testable here`` with
-the error as its reason); multiverses run only when asked for.
+``sanctuary-lab run``, ``check``, ``multiverse`` and ``report`` and the Python API all call
+:func:`run_pipeline` (the report through :func:`report_data`); consumers only render what it
+returns. Each study is run at most once per call; claims are checked on those runs (a claim whose
+study failed is ``not testable here`` with the error as its reason); multiverses run only when
+asked for.
 
-``progress`` callbacks are called as ``progress(message, done, total)``.
+``progress`` callbacks are called as ``progress(message, done, total)``
+(:data:`~sanctuary_lab.core.progress.Progress`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,27 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sanctuary_lab.core.errors import SanctuaryLabError, SpecError
 from sanctuary_lab.core.progress import Progress
 from sanctuary_lab.studies.records import ClaimCheck, StudyRun
 
-__all__ = ["PipelineResult", "run_pipeline", "studies_for_claims"]
+if TYPE_CHECKING:
+    from sanctuary_lab.report.gather import StudyFrame
+    from sanctuary_lab.report.site import ReportData
+
+__all__ = [
+    "MAPPED_STUDY",
+    "PipelineResult",
+    "report_data",
+    "run_pipeline",
+    "studies_for_claims",
+    "warehouse_report_data",
+]
+
+#: The study whose analysis frame the report's maps page draws (its sanctuary classification).
+MAPPED_STUDY = "wong2017_cross_section"
 
 
 @dataclass
@@ -40,6 +56,8 @@ class PipelineResult:
         Study id -> number of warnings raised by the estimation libraries while it ran.
     multiverse_only
         Parsed studies that declare only a ``[multiverse]`` (no single fits).
+    studies
+        Study id -> the parsed study file, for every study file this call read.
     """
 
     runs: list[StudyRun] = field(default_factory=list)
@@ -48,6 +66,7 @@ class PipelineResult:
     errors: dict[str, str] = field(default_factory=dict)
     library_warnings: dict[str, int] = field(default_factory=dict)
     multiverse_only: list[Any] = field(default_factory=list)
+    studies: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of runs, checks, errors and multiverse summaries."""
@@ -92,12 +111,14 @@ def studies_for_claims(
 def run_pipeline(
     warehouse: str | Path,
     *,
-    studies: Literal["all", "claims"] | list[str] = "claims",
+    studies: Literal["all", "claims"] | list[Any] = "claims",
     claims: bool = True,
     claim_ids: list[str] | None = None,
-    multiverse: bool = False,
-    n_perm: int = 0,
+    multiverse: bool | list[str | Path] = False,
+    n_perm: int | None = 0,
+    backend: str | Any = "local",
     registry: str | Path | None = None,
+    errors: Literal["record", "raise"] = "record",
     progress: Progress | None = None,
 ) -> PipelineResult:
     """Run studies, check claims and (optionally) run multiverses, each study once.
@@ -108,17 +129,26 @@ def run_pipeline(
         The warehouse file.
     studies
         ``"claims"``: only the studies the checked claims need; ``"all"``: every bundled study
-        with single fits or descriptive series; or a list of study ids / TOML paths.
+        with single fits or descriptive series; or a list of study ids, TOML paths or parsed
+        studies (an empty list: none).
     claims
         Check the claims registry on the runs.
     claim_ids
         Check only these claims (and run only their studies when ``studies="claims"``).
     multiverse
-        Also run the ``[multiverse]`` of every bundled study that declares one.
+        ``True``: also run the ``[multiverse]`` of every selected study that declares one; or a
+        list of study ids / TOML paths whose multiverse to run.
     n_perm
-        Permutations for the multiverse joint test (0: curves only).
+        Permutations for the multiverse joint test (0: curves only; ``None``: each study's own).
+    backend
+        Multiverse execution backend (``"local"``, ``"dask"``, ``"gpu"`` or a backend object).
     registry
         A claims registry CSV other than the bundled one.
+    errors
+        ``"record"``: a study, claim check or multiverse that fails is recorded in
+        :attr:`PipelineResult.errors` and the others go on, and warnings from the estimation
+        libraries are counted per study instead of printed (the report, ``check``);
+        ``"raise"``: the first error propagates and warnings are left alone (one-study commands).
     progress
         ``progress(message, done, total)`` callback.
 
@@ -128,8 +158,9 @@ def run_pipeline(
     """
     from sanctuary_lab.studies.api import load_study
     from sanctuary_lab.studies.runner import run as run_study
-    from sanctuary_lab.studies.schema import bundled_study_paths, parse_study
+    from sanctuary_lab.studies.schema import Study, bundled_study_paths, parse_study
 
+    record = errors == "record"
     out = PipelineResult()
     wh = Path(warehouse)
     if studies == "claims":
@@ -140,22 +171,29 @@ def run_pipeline(
             try:
                 study = parse_study(path)
             except SanctuaryLabError as exc:
+                if not record:
+                    raise
                 out.errors[path.stem] = str(exc)
                 continue
+            out.studies[study.id] = study
             if study.analyses or study.descriptive:
                 todo.append(study)
             elif study.has_multiverse:
                 out.multiverse_only.append(study)
     else:
-        todo = [load_study(s) for s in studies]
+        todo = [s if isinstance(s, Study) else load_study(s) for s in studies]
     todo.sort(key=lambda s: s.id)
     out.multiverse_only.sort(key=lambda s: s.id)
+    out.studies.update((s.id, s) for s in todo)
     for i, study in enumerate(todo):
 
         def step(msg: str, done: int, total: int, _i: int = i) -> None:
             if progress:
                 progress(f"study {_i + 1}/{len(todo)} {msg}", done, total)
 
+        if not record:
+            out.runs.append(run_study(study, wh, step))
+            continue
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -167,52 +205,152 @@ def run_pipeline(
         except Exception as exc:  # one failing study must not hide the others
             out.errors[study.id] = f"{type(exc).__name__}: {exc}"
     if claims:
-        from sanctuary_lab.studies.claims import check, load_registry
-
-        if progress:
-            progress("checking claims", 0, 1)
-        by_id = {r.study_id: r for r in out.runs}
-        try:
-            out.checks = check(load_registry(registry), by_id, claim_ids)
-        except SanctuaryLabError as exc:
-            out.errors["claims"] = f"claims could not be checked: {exc}"
-        for c in out.checks:
-            if c.study_id in out.errors and c.estimate is None:
-                c.reason = f"the study failed to run: {out.errors[c.study_id]}"
-                from sanctuary_lab.studies.claims import sentence
-
-                c.sentence = sentence(c)
-        if progress:
-            progress("checking claims", 1, 1)
-    if multiverse:
+        _check_claims(out, registry, claim_ids, record, progress)
+    if multiverse is True:  # the parsed studies: their decoded documents are not read again
         with_mv = {s.id: s for s in [*todo, *out.multiverse_only] if s.has_multiverse}
-        run_multiverses([with_mv[k] for k in sorted(with_mv)], wh, n_perm, out, progress)
+        targets: list[Any] = [with_mv[k] for k in sorted(with_mv)]
+    else:
+        targets = list(multiverse or [])
+    for target in targets:
+        _run_multiverse(target, wh, n_perm, backend, out, record, progress)
     return out
 
 
-def run_multiverses(
-    studies: list[Any],
-    warehouse: Path,
-    n_perm: int,
+def _check_claims(
     out: PipelineResult,
-    progress: Progress | None = None,
+    registry: str | Path | None,
+    claim_ids: list[str] | None,
+    record: bool,
+    progress: Progress | None,
 ) -> None:
-    """Run the ``[multiverse]`` of each parsed study (its decoded document, not read again) into
-    ``out.multiverse`` (errors into ``out.errors``)."""
+    """Check the claims on ``out.runs`` into ``out.checks`` (an error into ``out.errors``)."""
+    from sanctuary_lab.studies.api import check_claims
+    from sanctuary_lab.studies.claims import sentence
+
+    if progress:
+        progress("checking claims", 0, 1)
+    try:
+        out.checks = check_claims(out.runs, registry=registry, claim_ids=claim_ids)
+    except SanctuaryLabError as exc:
+        if not record:
+            raise
+        out.errors["claims"] = f"claims could not be checked: {exc}"
+    for c in out.checks:
+        if c.study_id in out.errors and c.estimate is None:
+            c.reason = f"the study failed to run: {out.errors[c.study_id]}"
+            c.sentence = sentence(c)
+    if progress:
+        progress("checking claims", 1, 1)
+
+
+def _run_multiverse(
+    target: Any,
+    warehouse: Path,
+    n_perm: int | None,
+    backend: str | Any,
+    out: PipelineResult,
+    record: bool,
+    progress: Progress | None,
+) -> None:
+    """Run the ``[multiverse]`` of one study (a parsed study, an id or a TOML path) into
+    ``out.multiverse`` under the study's id."""
     from sanctuary_lab.multiverse.api import run_multiverse
+    from sanctuary_lab.studies.schema import Study
 
-    for study in studies:
-        sid = study.id
+    parsed = isinstance(target, Study)
+    name = target.id if parsed else Path(str(target)).stem
 
-        def on_step(stage: str, done: int, total: int, _sid: str = sid) -> None:
-            if progress:
-                progress(f"multiverse {_sid}: {stage}", done, total)
+    def on_step(stage: str, done: int, total: int) -> None:
+        if progress:
+            progress(f"multiverse {name}: {stage}", done, total)
 
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out.multiverse[sid] = run_multiverse(
-                    study, warehouse, progress=on_step, n_perm=n_perm
-                )
-        except SanctuaryLabError as exc:
-            out.errors[f"{sid} (multiverse)"] = str(exc)
+    if not record:
+        res = run_multiverse(target, warehouse, backend, progress=on_step, n_perm=n_perm)
+        out.multiverse[name if parsed else res.study_id] = res
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = run_multiverse(target, warehouse, backend, progress=on_step, n_perm=n_perm)
+        out.multiverse[name if parsed else res.study_id] = res
+    except SanctuaryLabError as exc:
+        out.errors[f"{name if parsed else target} (multiverse)"] = str(exc)
+
+
+# --- the report's hand-off ------------------------------------------------------------------
+
+
+def _mapped_study_frame(warehouse: str | Path) -> StudyFrame | None:
+    """The analysis frame of :data:`MAPPED_STUDY` for the report's classification map.
+
+    ``None`` (no such map) when the study or its frame cannot be built on this warehouse.
+    """
+    from sanctuary_lab.report.gather import StudyFrame
+    from sanctuary_lab.studies.api import load_study, study_frame
+    from sanctuary_lab.studies.data import DataUnavailable
+
+    try:
+        study = load_study(MAPPED_STUDY)
+        frame = study_frame(study, Path(warehouse))
+    except (SanctuaryLabError, DataUnavailable, KeyError, ImportError):
+        return None
+    return None if frame is None else StudyFrame(study, frame.data)
+
+
+def warehouse_report_data(warehouse: str | Path, raw_dir: Path | None = None) -> ReportData:
+    """What the report shows about the warehouse: provenance, coverage, maps, explorer series.
+
+    Runs, checks and multiverses are left empty (:func:`report_data` adds them).
+    """
+    from sanctuary_lab.report.gather import read_warehouse
+
+    path = Path(warehouse)
+    return read_warehouse(path, raw_dir, wong=_mapped_study_frame(path))
+
+
+def _multiverse_page_run(study: Any) -> StudyRun:
+    """A StudyRun with no single-fit results, so a multiverse-only study gets its own page."""
+    return StudyRun(
+        study_id=study.id,
+        title=study.title,
+        citation=study.citation,
+        design="multiverse (specification curve)",
+        sample={
+            "description": study.summary,
+            "identifies": study.identifies,
+            "cannot identify": study.cannot_identify,
+        },
+        published=list(study.published),
+        caveats=list(study.caveats),
+    )
+
+
+def report_data(
+    warehouse: str | Path,
+    raw_dir: Path | None = None,
+    *,
+    n_perm: int = 0,
+    progress: Progress | None = None,
+) -> ReportData:
+    """Everything ``sanctuary-lab report`` prints, ready for
+    :func:`~sanctuary_lab.report.site.write_site`.
+
+    Every bundled study is run once, every claim checked on those runs and every ``[multiverse]``
+    run (with ``n_perm`` permutations); a study file that only declares a multiverse still gets a
+    page for its curve. Failures are recorded in ``run_errors``, never raised.
+    """
+    data = warehouse_report_data(warehouse, raw_dir)
+    result = run_pipeline(
+        warehouse, studies="all", claims=True, multiverse=True, n_perm=n_perm, progress=progress
+    )
+    data.runs.extend(result.runs)
+    data.checks = result.checks
+    data.run_errors.update(result.errors)
+    data.library_warnings.update(result.library_warnings)
+    data.runs.extend(_multiverse_page_run(s) for s in result.multiverse_only)
+    for sid, res in result.multiverse.items():
+        data.multiverse[sid] = res.table
+        data.multiverse_summary[sid] = res.summary()
+    data.studies = result.studies
+    data.n_perm = n_perm
+    return data

@@ -32,7 +32,7 @@ def multiverse_command(
     from sanctuary_lab.core.config import resolve_warehouse
     from sanctuary_lab.core.errors import SpecError
     from sanctuary_lab.core.formatting import fmt_count, fmt_number, fmt_p, fmt_share
-    from sanctuary_lab.multiverse.api import run_multiverse
+    from sanctuary_lab.pipeline import run_pipeline
 
     if n_perm is not None and n_perm < 0:
         raise SpecError(f"--n-perm must be >= 0, got {n_perm}")
@@ -42,12 +42,18 @@ def multiverse_command(
         check_output_file(out, "multiverse --out")  # before the run, not after it
     wh = resolve_warehouse(warehouse)
     err = Console(stderr=True)
-    with cli_progress(err, transient=json_out) as callback:
-
-        def progress(stage: str, done: int, total: int) -> None:
-            callback(f"multiverse: {stage}", done, total)
-
-        result = run_multiverse(study, wh, backend=backend, progress=progress, n_perm=n_perm)
+    with cli_progress(err, transient=json_out) as progress:
+        ran = run_pipeline(
+            wh,
+            studies=[],
+            claims=False,
+            multiverse=[study],
+            n_perm=n_perm,
+            backend=backend,
+            errors="raise",
+            progress=progress,
+        )
+    (result,) = ran.multiverse.values()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         result.table.to_csv(out, index=False)

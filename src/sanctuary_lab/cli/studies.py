@@ -6,7 +6,6 @@ Heavy imports stay inside the functions so ``sanctuary-lab --help`` stays fast.
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,27 +33,6 @@ def parse_option(text: str, flag: str = "--option") -> tuple[str, Any]:
     except tomllib.TOMLDecodeError:
         parsed = value
     return key.strip(), parsed
-
-
-@contextmanager
-def _progress_bar(enabled: bool = True):
-    """Progress on stderr (a bar on a terminal, plain lines otherwise); yields a
-    ``progress(message, done, total)`` callback."""
-    from sanctuary_lab.cli.progress import progress
-
-    if not enabled:
-        yield None
-        return
-    with progress() as callback:
-        yield callback
-
-
-def _fmt(x: Any) -> str:
-    if x is None:
-        return ""
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    return str(x)
 
 
 def studies_command(as_json: JsonOpt = False) -> None:
@@ -137,8 +115,9 @@ def run_command(
         raise SpecError(
             "--design/--table/--option/--where are for ad-hoc runs; do not combine them with STUDY"
         )
+    from sanctuary_lab.cli.progress import progress
+    from sanctuary_lab.pipeline import run_pipeline
     from sanctuary_lab.studies.api import load_study
-    from sanctuary_lab.studies.runner import run
 
     s = load_study(study)
     if not s.analyses and not s.descriptive:
@@ -154,8 +133,9 @@ def run_command(
 
             value = check_parameter(s.frame, key, value, f"--param {text!r}")
         s.parameters[key] = value
-    with _progress_bar() as cb:
-        result = run(s, wh, cb)
+    with progress() as cb:
+        ran = run_pipeline(wh, studies=[s], claims=False, errors="raise", progress=cb)
+    (result,) = ran.runs
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
     else:
@@ -268,6 +248,7 @@ def check_command(
     ] = None,
 ) -> None:
     """Check every registered claim against our estimates (verdicts computed now)."""
+    from sanctuary_lab.cli.progress import progress
     from sanctuary_lab.core.config import resolve_warehouse
     from sanctuary_lab.core.errors import InputError
     from sanctuary_lab.pipeline import run_pipeline
@@ -278,7 +259,7 @@ def check_command(
             wh, "warehouse not found; build it with `sanctuary-lab build` or pass --warehouse"
         )
     ids = [claim] if claim else None
-    with _progress_bar() as cb:
+    with progress() as cb:
         result = run_pipeline(wh, studies="claims", claim_ids=ids, progress=cb)
     checks = result.checks
     if as_json:

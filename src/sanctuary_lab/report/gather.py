@@ -1,5 +1,10 @@
-"""Fill :class:`~sanctuary_lab.report.site.ReportData` from a warehouse: run the studies, check the
-claims, read provenance and coverage, and build the county maps.
+"""Read what the report shows about the warehouse itself: provenance, coverage, county maps and
+the explorer's series.
+
+These are read-only queries on final tables, shaped for display (class breaks, legends, tooltips);
+nothing here runs a study or a design. What a study computes (the Wong comparison's sanctuary
+classification is a study's analysis frame) is handed in by :mod:`sanctuary_lab.pipeline` as a
+:class:`StudyFrame`.
 
 Map tables are read by column name and skipped (with a note) when the warehouse lacks them, so a
 partial warehouse still gives a report that says what is missing.
@@ -7,22 +12,32 @@ partial warehouse still gives a report that says what is missing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sanctuary_lab.core.formatting import fmt_count, fmt_share
 from sanctuary_lab.report import maps
 from sanctuary_lab.report.site import MapLayer, ReportData
 from sanctuary_lab.report.sources import read_sources
 
-#: progress(message, done, total), the studies package's callback shape.
 
+@dataclass
+class StudyFrame:
+    """A study's analysis frame, built by the pipeline, for a map of its treatment.
 
-def _connect(path: Path) -> Any:
-    from sanctuary_lab.warehouse.db import open_warehouse
+    Attributes
+    ----------
+    study
+        The parsed study file (its treatment rule and parameters are quoted on the map).
+    data
+        The frame's rows (``fips``, ``sanctuary`` and, when present, ``share_declined``).
+    """
 
-    return open_warehouse(path)
+    study: Any
+    data: pd.DataFrame
 
 
 def _tables(con: Any) -> dict[str, list[str]]:
@@ -93,16 +108,16 @@ def _crime_map(
     rates["rate_class"] = classes.reindex(rates.index)
     rates["value"] = rates["rate"]
     n_flag = int(rates["flagged"].sum())
-    flag_label = f"flagged by the source (under 50% coverage): {n_flag:,}, not classed"
+    flag_label = f"flagged by the source (under 50% coverage): {fmt_count(n_flag)}, not classed"
     crime = MapLayer(
         "crime",
         f"Violent crime rate, {year}",
         f"Violent Part I offences per {per} residents in {year} (the year with the most counties "
-        f"reporting). Class breaks: seven quantile (equal-count) classes of the {len(clean):,} "
-        f"counties with an unflagged report; the top class is open-ended so that a few very "
-        f"small counties do not set its range. {n_flag:,} counties whose report covers under half "
-        "of their population (source quality flag 3) are drawn pale with an outline and left out "
-        "of the breaks. Grey: no usable report that year.",
+        "reporting). Class breaks: seven quantile (equal-count) classes of the "
+        f"{fmt_count(len(clean))} counties with an unflagged report; the top class is open-ended so "
+        f"that a few very small counties do not set its range. {fmt_count(n_flag)} counties whose "
+        "report covers under half of their population (source quality flag 3) are drawn pale with "
+        "an outline and left out of the breaks. Grey: no usable report that year.",
         maps.choropleth(
             rates,
             field="rate_class",
@@ -147,22 +162,11 @@ def _crime_map(
     return crime, coverage
 
 
-def _wong_map(con: Any, names: pd.DataFrame | None) -> MapLayer | None:
+def _wong_map(wong: StudyFrame | None, names: pd.DataFrame | None) -> MapLayer | None:
     """The sanctuary classification the Wong comparison uses, from the study's own frame."""
-    from sanctuary_lab.core.errors import SanctuaryLabError
-    from sanctuary_lab.studies.data import DataUnavailable
-
-    try:
-        from sanctuary_lab.studies.api import load_study
-        from sanctuary_lab.studies.data import FRAMES
-
-        study = load_study("wong2017_cross_section")
-        if not study.frame or study.frame not in FRAMES:
-            return None
-        frame = FRAMES[study.frame](con, **dict(study.parameters))
-    except (SanctuaryLabError, DataUnavailable, KeyError, ImportError):
+    if wong is None:
         return None
-    df = frame.data
+    study, df = wong.study, wong.data
     if "fips" not in df.columns or "sanctuary" not in df.columns:
         return None
     df = df.loc[:, [c for c in ("fips", "sanctuary", "share_declined") if c in df.columns]].copy()
@@ -177,8 +181,8 @@ def _wong_map(con: Any, names: pd.DataFrame | None) -> MapLayer | None:
     return MapLayer(
         "wong-treatment",
         "Sanctuary classification used for the Wong comparison",
-        f"Counties in the sample of the Wong (2017) comparison: {n_t:,} classed sanctuary and "
-        f"{n_c:,} comparison counties. Rule: {rule}. Parameters: "
+        f"Counties in the sample of the Wong (2017) comparison: {fmt_count(n_t)} classed sanctuary "
+        f"and {fmt_count(n_c)} comparison counties. Rule: {rule}. Parameters: "
         + ", ".join(f"{words(k)} = {words(str(v))}" for k, v in study.parameters.items())
         + ". Grey: outside the sample (no matched jail, too few detainers, or incomplete data).",
         maps.choropleth(
@@ -205,9 +209,9 @@ def _decline_classes(share: pd.Series) -> tuple[pd.Series, list[str]]:
     lo, hi = DECLINE_EDGES
     labels = [
         "none declined",
-        f"under {lo:.0%}",
-        f"{lo:.0%} to under {hi:.0%}",
-        f"{hi:.0%} or more",
+        f"under {fmt_share(lo)}",
+        f"{fmt_share(lo)} to under {fmt_share(hi)}",
+        f"{fmt_share(hi)} or more",
     ]
 
     def one(v: float) -> str | None:
@@ -236,8 +240,8 @@ def _detainer_map(con: Any, cols: list[str], names: pd.DataFrame | None = None) 
         "detainer-declines",
         "Detainer declines",
         f"Share of ICE detainers at matched public facilities (NPR detainer outcomes) that ended because the "
-        f"local agency declined them; {len(df):,} counties have a matched facility, {n_zero:,} of "
-        "them with no declines. Grey: no matched facility.",
+        f"local agency declined them; {fmt_count(len(df))} counties have a matched facility, "
+        f"{fmt_count(n_zero)} of them with no declines. Grey: no matched facility.",
         maps.choropleth(
             df,
             field="decline_class",
@@ -276,8 +280,8 @@ def _exposure_map(con: Any, cols: list[str], names: pd.DataFrame | None = None) 
         "287g",
         "287(g) exposure",
         f"Counties with a 287(g) agreement in force (any model) in {before}, in {after}, or both "
-        f"({', '.join(f'{k}: {int(counts.get(k, 0)):,}' for k in labels[:3])}); where the sources "
-        "cannot say for a year it counts as none recorded.",
+        f"({', '.join(f'{k}: {fmt_count(int(counts.get(k, 0)))}' for k in labels[:3])}); "
+        "where the sources cannot say for a year it counts as none recorded.",
         maps.choropleth(
             df,
             field="exposure",
@@ -292,10 +296,13 @@ def _exposure_map(con: Any, cols: list[str], names: pd.DataFrame | None = None) 
 
 
 def _treatment_maps(
-    con: Any, tables: dict[str, list[str]], names: pd.DataFrame | None = None
+    con: Any,
+    tables: dict[str, list[str]],
+    names: pd.DataFrame | None = None,
+    wong: StudyFrame | None = None,
 ) -> list[MapLayer]:
     out = [
-        _wong_map(con, names),
+        _wong_map(wong, names),
         _detainer_map(con, tables.get("county_detainer_declines", []), names),
         _exposure_map(con, tables.get("county_year_287g", []), names),
     ]
@@ -310,9 +317,24 @@ def _provenance(records: list[dict[str, Any]]) -> pd.DataFrame:
     return df
 
 
-def warehouse_report_data(path: Path, raw_dir: Path | None = None) -> ReportData:
-    """Provenance, coverage and maps from the warehouse (studies and claims left empty)."""
+def read_warehouse(
+    path: Path, raw_dir: Path | None = None, *, wong: StudyFrame | None = None
+) -> ReportData:
+    """Provenance, coverage, maps and explorer series from the warehouse (runs, checks empty).
+
+    Parameters
+    ----------
+    path
+        The warehouse file.
+    raw_dir
+        The raw-data folder with the county TopoJSON and the SOURCE.md files (default: the one
+        the warehouse was built from, else the configured one).
+    wong
+        The Wong comparison's analysis frame, for the map of its sanctuary classification (no
+        such map without it).
+    """
     from sanctuary_lab.core.config import resolve_raw_dir
+    from sanctuary_lab.warehouse.db import open_warehouse
     from sanctuary_lab.warehouse.quality import info, quality
 
     q = quality(path)
@@ -322,7 +344,7 @@ def warehouse_report_data(path: Path, raw_dir: Path | None = None) -> ReportData
         built_raw = build.get("raw_dir")
         raw_dir = Path(built_raw) if built_raw and Path(built_raw).is_dir() else resolve_raw_dir()
     topology = maps.load_topology(raw_dir)
-    con = _connect(path)
+    con = open_warehouse(path)
     try:
         tables = _tables(con)
         names = county_names(con, tables)
@@ -330,10 +352,10 @@ def warehouse_report_data(path: Path, raw_dir: Path | None = None) -> ReportData
         if "county_crime" in tables:
             crime, coverage = _crime_map(con, tables["county_crime"], names)
             layers += [m for m in (crime,) if m]
-            layers += _treatment_maps(con, tables, names)
+            layers += _treatment_maps(con, tables, names, wong)
             layers += [m for m in (coverage,) if m]
         else:
-            layers += _treatment_maps(con, tables, names)
+            layers += _treatment_maps(con, tables, names, wong)
         years = table_year_counts(con, tables)
         from sanctuary_lab.report.explorer import explorer_data
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sanctuary_lab.core import formatting
 from sanctuary_lab.report import cards
-from sanctuary_lab.studies.records import ClaimCheck, StudyRun
+from sanctuary_lab.studies.records import ClaimCheck
 
 #: The raw folders each warehouse table is built from (read off warehouse/tables_*.py and the
 #: adapters in sources/); a study's ``tables`` then say which sources feed which claims.
@@ -162,17 +162,10 @@ def methods_view(checks: list[ClaimCheck], claim_cards: list[dict[str, Any]]) ->
     }
 
 
-def _study_tables() -> dict[str, list[str]]:
-    """Warehouse tables each bundled study reads (its ``tables`` list)."""
-    from sanctuary_lab.core.errors import SanctuaryLabError
-    from sanctuary_lab.studies.schema import bundled_study_paths, parse_study
-
+def _study_tables(studies: dict[str, Any]) -> dict[str, list[str]]:
+    """Warehouse tables each study reads (its ``tables`` list and its multiverse's tables)."""
     out: dict[str, list[str]] = {}
-    for path in bundled_study_paths():
-        try:
-            study = parse_study(path)
-        except SanctuaryLabError:
-            continue
+    for study in studies.values():
         tables = list(study.tables)
         tables += [str(t) for t in (study.raw.get("multiverse", {}) or {}).get("tables", []) or []]
         table = (study.raw.get("multiverse", {}) or {}).get("table")
@@ -195,9 +188,10 @@ def sources_view(
     sources: list[dict[str, Any]],
     provenance: pd.DataFrame | None,
     checks: list[ClaimCheck],
-    runs: list[StudyRun],
+    studies: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """One entry per raw source: facts from SOURCE.md, files read, and the claims it feeds."""
+    """One entry per raw source: facts from SOURCE.md, files read, and the studies and claims it
+    feeds (``studies``: the parsed study files by id)."""
     files: dict[str, list[dict[str, str]]] = {}
     if provenance is not None and not provenance.empty and "source" in provenance.columns:
         for r in provenance.to_dict(orient="records"):
@@ -210,7 +204,7 @@ def sources_view(
             )
     out = []
     seen = set()
-    study_tables = _study_tables()
+    study_tables = _study_tables(studies)
     for src in sources:
         folder = src["folder"]
         seen.add(folder)

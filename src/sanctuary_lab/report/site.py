@@ -20,7 +20,6 @@ import functools
 import json
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sanctuary_lab.core import formatting
+from sanctuary_lab.core.progress import Progress
 from sanctuary_lab.report import cards, charts, labels, maps, views
 from sanctuary_lab.studies.records import ClaimCheck, StudyRun
 
@@ -52,8 +52,12 @@ class MapLayer:
 
 @dataclass
 class ReportData:
-    """Everything the report prints; filled from a warehouse by :mod:`report.gather` and
-    :mod:`report.commands`, or by tests."""
+    """Everything the report prints, handed to :func:`write_site` ready to render.
+
+    :func:`sanctuary_lab.pipeline.report_data` fills it (study runs, claim checks, multiverses
+    and the parsed study files from the pipeline; warehouse tables and maps read by
+    :mod:`sanctuary_lab.report.gather`); tests build it by hand.
+    """
 
     runs: list[StudyRun]
     checks: list[ClaimCheck]
@@ -77,6 +81,8 @@ class ReportData:
     explorer: dict[str, Any] | None = None
     #: permutations behind the specification curves' joint test (None: not recorded)
     n_perm: int | None = None
+    #: parsed study files by id (summary, comparison, tables read), as the pipeline read them
+    studies: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -175,20 +181,6 @@ def _frame(
     return views.table_view(df, max_rows, humanize=humanize)
 
 
-def _study_spec(study_id: str) -> Any:
-    """The parsed bundled study file (for its summary and comparison), or ``None``."""
-    from sanctuary_lab.core.errors import SanctuaryLabError
-    from sanctuary_lab.studies.schema import bundled_study_paths, parse_study
-
-    for path in bundled_study_paths():
-        if path.stem == study_id:
-            try:
-                return parse_study(path)
-            except SanctuaryLabError:
-                return None
-    return None
-
-
 def _comparison_rows(study: Any) -> list[dict[str, str]]:
     """The study's declared "published vs ours" metadata as strip rows."""
     comp = getattr(study, "comparison", None) or {}
@@ -198,7 +190,10 @@ def _comparison_rows(study: Any) -> list[dict[str, str]]:
                 "n_units", "n_treated", "notes"):  # fmt: skip
         if key not in pub and key not in ours:
             continue
-        a, b = labels.words(cards._text(pub.get(key))), labels.words(cards._text(ours.get(key)))
+        a, b = (
+            labels.words(cards.stated_text(pub.get(key))),
+            labels.words(cards.stated_text(ours.get(key))),
+        )
         rows.append(
             {
                 "aspect": labels.column(key).replace("Number of units", "Units"),
@@ -338,7 +333,7 @@ def _study_view(
     claim_views: list[dict[str, Any]],
 ) -> dict[str, Any]:
     sid = run.study_id
-    study = _study_spec(sid)
+    study = data.studies.get(sid)
     names = {r.study_id: r.title for r in data.runs}
 
     def say_words(text: Any) -> str:
@@ -611,7 +606,7 @@ def write_site(
     out: Path,
     *,
     figures: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     force: bool = False,
 ) -> SiteSummary:
     """Write the report site for ``data`` into ``out`` safely.
@@ -694,7 +689,7 @@ def _write_into(
     final: Path,
     *,
     figures: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> SiteSummary:
     """Write every report file into the fresh folder ``out`` (later renamed to ``final``).
 
@@ -707,12 +702,21 @@ def _write_into(
     figures
         Also export every chart as SVG and PNG into ``figures/``.
     progress
-        Called with a short message as each page is written.
+        ``progress("writing: <page>", done, total)`` as each page is written, and once with
+        ``done == total`` at the end.
     """
     from sanctuary_lab.report import explorer as explorer_mod
     from sanctuary_lab.report import methods as methods_mod
 
-    say = progress or (lambda _msg: None)
+    total = 7 + len(data.runs)  # the say() steps below
+    done = 0
+
+    def say(msg: str) -> None:
+        nonlocal done
+        if progress:
+            progress(f"writing: {msg}", done, total)
+        done += 1
+
     out = Path(out)
     for sub in ("assets", "figures", "studies", "claims"):
         (out / sub).mkdir(parents=True, exist_ok=True)
@@ -858,7 +862,7 @@ def _write_into(
         "sources.html",
         page_title="Data sources",
         active="sources",
-        sources=methods_mod.sources_view(data.sources, data.provenance, data.checks, data.runs),
+        sources=methods_mod.sources_view(data.sources, data.provenance, data.checks, data.studies),
         study_titles=titles,
         changelog=methods_mod.changelog(data.provenance, data.build),
     )
@@ -903,4 +907,6 @@ def _write_into(
         studies=len(data.runs),
     )
     (out / "report.json").write_text(json.dumps(summary.to_dict(), indent=2), encoding="utf-8")
+    if progress:
+        progress("writing: done", total, total)
     return summary

@@ -1,4 +1,4 @@
-"""Public Python API of the studies package (used by the CLI and the report).
+"""Public Python API of the studies package (used by the pipeline and the CLI).
 
 ``progress`` callbacks are called as ``progress(message, done, total)``.
 """
@@ -6,13 +6,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sanctuary_lab.core.progress import Progress
 from sanctuary_lab.studies.records import ClaimCheck, StudyRun
 from sanctuary_lab.studies.runner import run as _run
 from sanctuary_lab.studies.schema import Study, bundled_study_paths, parse_study, resolve_study_path
 
-__all__ = ["check_claims", "list_studies", "load_study", "run_all", "run_study"]
+if TYPE_CHECKING:
+    from sanctuary_lab.studies.data import Frame
+
+__all__ = ["check_claims", "list_studies", "load_study", "run_all", "run_study", "study_frame"]
 
 
 def list_studies() -> list[Study]:
@@ -41,26 +45,36 @@ def run_all(warehouse: Path, progress: Progress | None = None) -> list[StudyRun]
 
 
 def check_claims(
-    warehouse: Path,
-    runs: list[StudyRun] | None = None,
-    progress: Progress | None = None,
+    runs: list[StudyRun],
+    *,
     registry: str | Path | None = None,
     claim_ids: list[str] | None = None,
 ) -> list[ClaimCheck]:
-    """Check registered claims.
+    """Check registered claims on exactly the given study runs; nothing is run here.
 
-    With ``runs`` given, the claims are checked on exactly those runs and nothing is re-run (a
-    claim whose study is missing is ``not testable here``, saying so). With ``runs=None`` the
-    studies the claims need are run first, once each. :func:`sanctuary_lab.pipeline.run_pipeline`
-    is the orchestrator that does both for the CLI and the report.
+    A claim whose study is not among ``runs`` is ``not testable here``, saying so. Running the
+    studies the claims need (each once) is the job of
+    :func:`sanctuary_lab.pipeline.run_pipeline`, the orchestrator every consumer calls.
     """
     from sanctuary_lab.studies.claims import check, load_registry
 
-    reg = load_registry(registry)
-    if runs is None:
-        wanted = reg if claim_ids is None else reg.loc[reg["claim_id"].isin(claim_ids)]
-        runs = [
-            run_study(s, Path(warehouse), progress)
-            for s in sorted({s for s in wanted["study_id"] if s})
-        ]
-    return check(reg, {r.study_id: r for r in runs}, claim_ids)
+    return check(load_registry(registry), {r.study_id: r for r in runs}, claim_ids)
+
+
+def study_frame(study: Study, warehouse: Path) -> Frame | None:
+    """The analysis frame of ``study`` built with its declared parameters.
+
+    ``None`` when the study declares no (registered) frame. Raises
+    :class:`~sanctuary_lab.studies.data.DataUnavailable` when the warehouse lacks what the
+    frame needs.
+    """
+    from sanctuary_lab.studies.data import FRAMES
+    from sanctuary_lab.warehouse.db import open_warehouse
+
+    if not study.frame or study.frame not in FRAMES:
+        return None
+    con = open_warehouse(Path(warehouse))
+    try:
+        return FRAMES[study.frame](con, **dict(study.parameters))
+    finally:
+        con.close()
