@@ -19,18 +19,18 @@ from sanctuary_lab.core.errors import InputError, SpecError
 from sanctuary_lab.core.result import Result
 from sanctuary_lab.designs import registry
 from sanctuary_lab.studies import api
-from sanctuary_lab.studies.schema import (
-    bundled_study_paths,
-    parse_study,
-    resolve_study_path,
-    substitute,
-)
-from sanctuary_lab.studies.tables import (
+from sanctuary_lab.studies.data_files import (
     DEFINITION_CLASSES,
     adoption_cohorts,
     load_facts,
     load_sanctuary_policies,
     parse_sanctuary_policies,
+)
+from sanctuary_lab.studies.schema import (
+    bundled_study_paths,
+    parse_study,
+    resolve_study_path,
+    substitute,
 )
 
 

@@ -150,11 +150,11 @@ def _crime_map(
 def _wong_map(con: Any, names: pd.DataFrame | None) -> MapLayer | None:
     """The sanctuary classification the Wong comparison uses, from the study's own frame."""
     from sanctuary_lab.core.errors import SanctuaryLabError
-    from sanctuary_lab.studies.data import DataUnavailable
+    from sanctuary_lab.studies.reading import DataUnavailable
 
     try:
         from sanctuary_lab.studies.api import load_study
-        from sanctuary_lab.studies.data import FRAMES
+        from sanctuary_lab.studies.registry import FRAMES
 
         study = load_study("wong2017_cross_section")
         if not study.frame or study.frame not in FRAMES:
