@@ -500,20 +500,23 @@ def test_inference_defaults_apply_only_where_the_design_has_the_option() -> None
 
 
 def test_load_reads_warehouse_columns_by_their_one_name() -> None:
-    """Columns are read by the name the warehouse writes; a missing one is a one-line
-    DataUnavailable naming the table, the column and the columns that are there."""
+    """Columns are read by the name the warehouse contract declares; a declared column missing
+    from the warehouse at hand is a one-line DataUnavailable naming the table, the column and
+    the columns that are there; an undeclared name is a KeyError (a builder's bug)."""
     from sanctuary_lab.studies.reading import DataUnavailable, load
 
     con = duckdb.connect()
     con.execute("CREATE TABLE counties (fips VARCHAR, state VARCHAR, nchs_code INT)")
     con.execute("INSERT INTO counties VALUES ('01001', 'AL', 3)")
-    got = load(con, "counties", ["fips"], ["nchs_code", "not_there"])
+    got = load(con, "counties", ["fips"], ["nchs_code", "nchs_label"])
     assert list(got.columns) == ["fips", "nchs_code"] and got["nchs_code"].tolist() == [3]
     with pytest.raises(DataUnavailable) as exc:
-        load(con, "counties", ["fips", "nchs_class"])
+        load(con, "counties", ["fips", "nchs_label"])
     msg = str(exc.value)
-    assert msg.startswith("table 'counties' has no column(s) ['nchs_class']; columns: ")
+    assert msg.startswith("table 'counties' has no column(s) ['nchs_label']; columns: ")
     assert "nchs_code" in msg and "\n" not in msg
+    with pytest.raises(KeyError, match="declares no column 'nchs_class'"):
+        load(con, "counties", ["fips", "nchs_class"])
     with pytest.raises(DataUnavailable, match="warehouse has no table 'county_crime'"):
         load(con, "county_crime", ["fips"])
 

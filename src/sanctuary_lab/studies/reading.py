@@ -1,8 +1,10 @@
 """Reading the warehouse for the studies: what every frame and descriptive builder shares.
 
 - :func:`load` reads named columns of a warehouse table. Columns are read by the one name the
-  warehouse build writes (``sanctuary-lab build``); a missing table or column is a
-  :class:`DataUnavailable` naming it and listing what is there.
+  warehouse build writes, as declared in :mod:`sanctuary_lab.warehouse.contract` (asking a
+  declared table for an undeclared column is a programming error, ``KeyError``); a table or
+  column missing from the warehouse at hand is a :class:`DataUnavailable` naming it and listing
+  what is there.
 - :class:`Frame` is what a frame builder returns: the analysis frame plus how it was made.
 - :func:`covariates`, :func:`num` and :func:`build_info` are small helpers the builders and the
   runner share.
@@ -19,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sanctuary_lab.core.errors import SpecError
+from sanctuary_lab.warehouse.contract import FINAL_TABLES, column
 from sanctuary_lab.warehouse.db import Connection, table_names
 
 __all__ = [
@@ -84,7 +87,8 @@ def load(
     table
         A table the warehouse build writes.
     columns
-        Column names the caller needs, as the warehouse writes them.
+        Column names the caller needs, as the warehouse writes them (for a final table, as
+        :mod:`sanctuary_lab.warehouse.contract` declares them).
     optional
         Columns read when present (a table a test or an older build wrote may lack them).
     where, params
@@ -92,9 +96,14 @@ def load(
 
     Raises
     ------
+    KeyError
+        ``table`` is a declared final table that declares no such column (a builder's bug).
     DataUnavailable
         The table or a needed column is missing (the message lists the table's columns).
     """
+    if table in FINAL_TABLES:
+        for name in [*columns, *(optional or [])]:
+            column(table, name)
     have = table_columns(con, table)
     missing = [c for c in columns if c not in have]
     if missing:
