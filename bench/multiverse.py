@@ -98,9 +98,7 @@ def engine(mv: Multiverse, frame: pd.DataFrame) -> tuple[float, pd.DataFrame]:
     return time.perf_counter() - t0, table
 
 
-def compare(
-    name: str, mv: Multiverse, frame: pd.DataFrame, wild: bool, wild_sample: int
-) -> None:
+def compare(name: str, mv: Multiverse, frame: pd.DataFrame, wild: bool, wild_sample: int) -> None:
     n = mv.n_specs
     print(f"\n== {name}: {len(frame):,} rows, {n:,} specifications ==")
     t_eng, table = engine(mv, frame)

@@ -257,7 +257,7 @@ def sc_panel(warehouse: Path) -> pd.DataFrame:
     population share covered reaches 0.5), as the studies build it."""
     import duckdb
 
-    from sanctuary_lab.studies.data import state_panel
+    from sanctuary_lab.studies.frames.panel import state_panel
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:

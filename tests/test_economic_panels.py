@@ -1,4 +1,4 @@
-"""County economic panels (studies/frames_economic.py) and the explorer's county_series.
+"""County economic panels (studies/frames/economic.py) and the explorer's county_series.
 
 Synthetic tests build a tiny warehouse with known truths (cohort rules, balancing, the NIM-rate
 formula, the ACS dating rule and overlap refusal). Real-data tests read the session warehouse and
@@ -19,8 +19,7 @@ import pytest
 from sanctuary_lab.core.errors import InputError, SpecError
 from sanctuary_lab.studies import api
 from sanctuary_lab.studies.county_series import county_series
-from sanctuary_lab.studies.data import FRAMES
-from sanctuary_lab.studies.frames_economic import (
+from sanctuary_lab.studies.frames.economic import (
     COHORT_287G_COLUMN,
     cohorts_287g,
     county_acs_long_difference,
@@ -28,6 +27,7 @@ from sanctuary_lab.studies.frames_economic import (
     county_unemployment_panel,
     vintage_year,
 )
+from sanctuary_lab.studies.registry import FRAMES
 
 ECON_STUDIES = (
     "economy_287g_unemployment",

@@ -176,7 +176,7 @@ def test_ice_ero_bad_share(raw_dir: Path, tmp_path: Path) -> None:
 
 def test_ice_ero_noncriminal_share(tmp_path: Path, raw_dir: Path) -> None:
     """Noncriminal = no conviction AND no pending charge, from the counts or ICE's shares."""
-    from sanctuary_lab.studies.descriptive_ice import ice_ero_noncriminal_share
+    from sanctuary_lab.studies.descriptives.ice_ero import ice_ero_noncriminal_share
 
     sd = IceEroArrestsCited().load(raw_dir)
     con = duckdb.connect()
@@ -207,7 +207,7 @@ def test_absent_folder_is_recorded_not_an_error(tmp_path: Path) -> None:
 
 def test_county_arrests_287g_frame(tmp_path: Path, county_arrests: pd.DataFrame) -> None:
     """The arrest frame: balanced 1994-2008, cohorts from the named column, rates per 10k."""
-    from sanctuary_lab.studies.frames_arrests import county_arrests_287g
+    from sanctuary_lab.studies.frames.arrests import county_arrests_287g
 
     con = duckdb.connect()
     con.register("_a", county_arrests)

@@ -193,8 +193,8 @@ def test_sources_check_reads_years(tmp_path: Path, monkeypatch, capsys) -> None:
 
 
 def test_sc_county_study_not_testable_without_offences(tmp_path: Path) -> None:
-    from sanctuary_lab.studies.data import DataUnavailable
-    from sanctuary_lab.studies.frames_arrests import county_offenses_sc
+    from sanctuary_lab.studies.frames.arrests import county_offenses_sc
+    from sanctuary_lab.studies.reading import DataUnavailable
 
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("CREATE TABLE policy_sc_coverage (state_fips VARCHAR, year BIGINT, sc_frac DOUBLE)")
@@ -231,7 +231,7 @@ def test_sc_county_study_end_to_end_on_fixture(raw_dir: Path, tmp_path: Path) ->
     tw = res.results["log_part1_rate:twfe"].table.set_index("term").loc["sc_share"]
     assert tw["n_obs"] == 32 * 9 and pd.notna(tw["estimate"])
     # the 287(g) county offences frame reads the same table (Forrester & Nowrasteh layout)
-    from sanctuary_lab.studies.frames_arrests import county_offenses_287g
+    from sanctuary_lab.studies.frames.arrests import county_offenses_287g
 
     con = duckdb.connect(str(out), read_only=True)
     f = county_offenses_287g(con, first_year=2004, last_year=2012)

@@ -19,18 +19,18 @@ from sanctuary_lab.core.errors import InputError, SpecError
 from sanctuary_lab.core.result import Result
 from sanctuary_lab.designs import registry
 from sanctuary_lab.studies import api
-from sanctuary_lab.studies.schema import (
-    bundled_study_paths,
-    parse_study,
-    resolve_study_path,
-    substitute,
-)
-from sanctuary_lab.studies.tables import (
+from sanctuary_lab.studies.data_files import (
     DEFINITION_CLASSES,
     adoption_cohorts,
     load_facts,
     load_sanctuary_policies,
     parse_sanctuary_policies,
+)
+from sanctuary_lab.studies.schema import (
+    bundled_study_paths,
+    parse_study,
+    resolve_study_path,
+    substitute,
 )
 
 
@@ -497,3 +497,39 @@ def test_inference_defaults_apply_only_where_the_design_has_the_option() -> None
     assert opts["log_index_crime_rate:twfe"]["cluster"] == "state"
     cs = opts["log_index_crime_rate:callaway_santanna"]
     assert cs["cluster"] == "state" and "inference" not in cs
+
+
+def test_load_reads_warehouse_columns_by_their_one_name() -> None:
+    """Columns are read by the name the warehouse contract declares; a declared column missing
+    from the warehouse at hand is a one-line DataUnavailable naming the table, the column and
+    the columns that are there; an undeclared name is a KeyError (a builder's bug)."""
+    from sanctuary_lab.studies.reading import DataUnavailable, load
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE counties (fips VARCHAR, state VARCHAR, nchs_code INT)")
+    con.execute("INSERT INTO counties VALUES ('01001', 'AL', 3)")
+    got = load(con, "counties", ["fips"], ["nchs_code", "nchs_label"])
+    assert list(got.columns) == ["fips", "nchs_code"] and got["nchs_code"].tolist() == [3]
+    with pytest.raises(DataUnavailable) as exc:
+        load(con, "counties", ["fips", "nchs_label"])
+    msg = str(exc.value)
+    assert msg.startswith("table 'counties' has no column(s) ['nchs_label']; columns: ")
+    assert "nchs_code" in msg and "\n" not in msg
+    with pytest.raises(KeyError, match="declares no column 'nchs_class'"):
+        load(con, "counties", ["fips", "nchs_class"])
+    with pytest.raises(DataUnavailable, match="warehouse has no table 'county_crime'"):
+        load(con, "county_crime", ["fips"])
+
+
+def test_builder_registry_names_every_bundled_builder() -> None:
+    """FRAMES and DESCRIPTIVES are plain dicts keyed by each builder's own name, and every
+    bundled study names registered builders only."""
+    from sanctuary_lab.studies.registry import DESCRIPTIVES, FRAMES
+
+    for registered in (FRAMES, DESCRIPTIVES):
+        assert type(registered) is dict
+        assert all(name == fn.__name__ for name, fn in registered.items())
+    for path in bundled_study_paths():
+        study = parse_study(path)
+        assert not study.frame or study.frame in FRAMES
+        assert all(d.builder in DESCRIPTIVES for d in study.descriptive)

@@ -223,7 +223,7 @@ def test_287g_date_conflicts_listed_not_resolved(con, warehouse: Path) -> None:
 
 
 def test_no_city_police_treated_by_a_neighbours_agreement(warehouse: Path) -> None:
-    from sanctuary_lab.studies.frames_panel import city_panel
+    from sanctuary_lab.studies.frames.panel import city_panel
 
     c = duckdb.connect(str(warehouse), read_only=True)
     try:

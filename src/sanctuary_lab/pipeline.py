@@ -287,7 +287,7 @@ def _mapped_study_frame(warehouse: str | Path) -> StudyFrame | None:
     """
     from sanctuary_lab.report.gather import StudyFrame
     from sanctuary_lab.studies.api import load_study, study_frame
-    from sanctuary_lab.studies.data import DataUnavailable
+    from sanctuary_lab.studies.reading import DataUnavailable
 
     try:
         study = load_study(MAPPED_STUDY)

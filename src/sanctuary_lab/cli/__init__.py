@@ -157,4 +157,3 @@ def main() -> None:
             err=True,
         )
         sys.exit(1)
-

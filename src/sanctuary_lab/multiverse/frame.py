@@ -125,9 +125,7 @@ def prepare_frame(spec: Multiverse, df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def permute_treatment(
-    spec: Multiverse, df: pd.DataFrame, rng: np.random.Generator
-) -> pd.DataFrame:
+def permute_treatment(spec: Multiverse, df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Reassign whole treatment paths across units (unit i gets unit pi(i)'s path by time).
 
     Keeps each path's timing and the time distribution of treatment, and breaks its link with

@@ -216,7 +216,7 @@ def _cities(con: Any, tables: dict[str, list[str]], places: dict[str, dict[str, 
     _add(places, "pid", "violent_rate", df, "year", "v",
          "FBI UCR via The Marshall Project")  # fmt: skip
     try:
-        from sanctuary_lab.studies.tables import data_dir
+        from sanctuary_lab.studies.data_files import data_dir
 
         adoption = data_dir() / "sanctuary_adoption_large_cities.csv"
         if adoption.is_file():

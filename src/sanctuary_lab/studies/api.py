@@ -14,7 +14,7 @@ from sanctuary_lab.studies.runner import run as _run
 from sanctuary_lab.studies.schema import Study, bundled_study_paths, parse_study, resolve_study_path
 
 if TYPE_CHECKING:
-    from sanctuary_lab.studies.data import Frame
+    from sanctuary_lab.studies.reading import Frame
 
 __all__ = ["check_claims", "list_studies", "load_study", "run_all", "run_study", "study_frame"]
 
@@ -65,10 +65,10 @@ def study_frame(study: Study, warehouse: Path) -> Frame | None:
     """The analysis frame of ``study`` built with its declared parameters.
 
     ``None`` when the study declares no (registered) frame. Raises
-    :class:`~sanctuary_lab.studies.data.DataUnavailable` when the warehouse lacks what the
+    :class:`~sanctuary_lab.studies.reading.DataUnavailable` when the warehouse lacks what the
     frame needs.
     """
-    from sanctuary_lab.studies.data import FRAMES
+    from sanctuary_lab.studies.registry import FRAMES
     from sanctuary_lab.warehouse.db import open_warehouse
 
     if not study.frame or study.frame not in FRAMES:

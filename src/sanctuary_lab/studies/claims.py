@@ -72,7 +72,7 @@ CONSISTENCY: dict[str, tuple[Callable[..., float], int]] = {
 
 def registry_path() -> Path:
     """The bundled claims registry."""
-    from sanctuary_lab.studies.tables import data_dir
+    from sanctuary_lab.studies.data_files import data_dir
 
     return data_dir() / "claims.csv"
 

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 
 from sanctuary_lab.core.errors import SpecError
-from sanctuary_lab.studies.data import tables
-from sanctuary_lab.studies.frames_economic import ACS_VINTAGES, COHORT_287G_COLUMN, LAUS_YEARS
+from sanctuary_lab.studies.frames.economic import ACS_VINTAGES, COHORT_287G_COLUMN, LAUS_YEARS
+from sanctuary_lab.warehouse.db import open_warehouse, table_names
 
 _FIPS = re.compile(r"\d{5}")
 
 
 def _query(con: duckdb.DuckDBPyConnection, table: str, sql: str, fips: str) -> pd.DataFrame:
-    if table not in tables(con):
+    if table not in table_names(con):
         return pd.DataFrame()
     return con.execute(sql, [fips]).df()
 
@@ -62,8 +62,6 @@ def county_series(
     if isinstance(warehouse, duckdb.DuckDBPyConnection):
         con = warehouse
     else:
-        from sanctuary_lab.warehouse.db import open_warehouse
-
         con = open_warehouse(Path(warehouse))
     try:
         return _series(con, fips)

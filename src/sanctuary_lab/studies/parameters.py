@@ -39,7 +39,7 @@ def check_parameter(frame: str, key: str, value: Any, where: str) -> Any:
     SpecError
         One line naming ``where``, the parameter, the value and what is expected.
     """
-    from sanctuary_lab.studies.data import FRAMES
+    from sanctuary_lab.studies.registry import FRAMES
 
     sig = inspect.signature(FRAMES[frame])
     accepted = [n for n, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY]

@@ -3,7 +3,7 @@
 A failing fit does not stop the study: its label is recorded in ``run.sample["failed"]`` with the
 error message (and in ``run.caveats``), so a claim that depends on it becomes ``not testable here`` with
 that reason instead of aborting ``sanctuary-lab check``. Missing warehouse tables/columns are
-recorded the same way (:class:`~sanctuary_lab.studies.data.DataUnavailable`).
+recorded the same way (:class:`~sanctuary_lab.studies.reading.DataUnavailable`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from sanctuary_lab.core.filters import apply_filter
 from sanctuary_lab.core.progress import Progress
 from sanctuary_lab.core.result import Result
 from sanctuary_lab.designs.registry import design_from_dict
-from sanctuary_lab.studies.data import DESCRIPTIVES, FRAMES, DataUnavailable, Frame, build_info
+from sanctuary_lab.studies.reading import DataUnavailable, Frame, build_info
 from sanctuary_lab.studies.records import StudyRun
+from sanctuary_lab.studies.registry import DESCRIPTIVES, FRAMES
 from sanctuary_lab.studies.schema import Study
 
 #: progress(message, done, total): called before each step and once at the end (done == total).

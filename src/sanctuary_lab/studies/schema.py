@@ -19,7 +19,7 @@ Schema (see ``docs/studies.md`` for the full description)::
     caveats = ["...", ...]
 
     [data]
-    frame = "county_cross_section"   # a builder in sanctuary_lab.studies.data.FRAMES
+    frame = "county_cross_section"   # a builder in sanctuary_lab.studies.registry.FRAMES
     tables = ["counties", ...]       # warehouse tables used (documentation)
 
     [parameters]                     # keyword arguments of the frame builder
@@ -48,7 +48,7 @@ Schema (see ``docs/studies.md`` for the full description)::
 
     [[descriptive]]
     name = "declines_by_year"
-    builder = "detainer_declines_by_year"  # a builder in sanctuary_lab.studies.data.DESCRIPTIVES
+    builder = "detainer_declines_by_year"  # a builder in sanctuary_lab.studies.registry.DESCRIPTIVES
     options = {}
 
     [[published]]

@@ -67,7 +67,7 @@ class DataSection(FileModel):
     @field_validator("frame", mode="wrap")
     @classmethod
     def _registered_frame(cls, frame: Any, handler: Any) -> str | None:
-        from sanctuary_lab.studies.data import FRAMES
+        from sanctuary_lab.studies.registry import FRAMES
 
         if frame is not None and (not isinstance(frame, str) or frame not in FRAMES):
             raise fail(f"unknown frame {frame!r}; choose one of {sorted(FRAMES)}")
@@ -115,7 +115,7 @@ class Descriptive(FileModel):
     @field_validator("builder")
     @classmethod
     def _registered_builder(cls, builder: str) -> str:
-        from sanctuary_lab.studies.data import DESCRIPTIVES
+        from sanctuary_lab.studies.registry import DESCRIPTIVES
 
         if builder not in DESCRIPTIVES:
             raise fail(f"unknown builder {builder!r}; choose one of {sorted(DESCRIPTIVES)}")

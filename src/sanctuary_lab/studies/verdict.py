@@ -86,7 +86,7 @@ class Margin:
 
 def margins_path() -> Path:
     """The bundled margins table."""
-    from sanctuary_lab.studies.tables import data_dir
+    from sanctuary_lab.studies.data_files import data_dir
 
     return data_dir() / "margins.csv"
 

@@ -12,11 +12,9 @@ import pandas as pd
 
 from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.sources.geo import STATES
-from sanctuary_lab.studies.data import DataUnavailable, Frame, num, tables
-
-#: 287(g) cohort column in ``county_year_287g``, first present wins: a signing-date cohort when
-#: the treatment table provides one, else the first year an agreement is active
-COHORT_COLUMNS = ("signing_cohort", "cohort_signed", "cohort", "first_signed_year", "first_year")
+from sanctuary_lab.studies.frames.economic import COHORT_287G_COLUMN
+from sanctuary_lab.studies.reading import DataUnavailable, Frame, num, table_columns
+from sanctuary_lab.warehouse.db import table_names
 
 #: arrest outcome columns of ``county_arrests`` used as per-10k rates
 RATES = {
@@ -54,7 +52,7 @@ def _cohort_window(cohorts: object, default: list[int]) -> tuple[int, int]:
 
 
 def _arrests(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) -> pd.DataFrame:
-    if "county_arrests" not in tables(con):
+    if "county_arrests" not in table_names(con):
         raise DataUnavailable(
             "warehouse has no table 'county_arrests' (needs the ucr_county_arrests_icpsr raw "
             "folder); rebuild with `sanctuary-lab build`"
@@ -68,25 +66,17 @@ def _arrests(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) ->
 
 
 def _cohorts(con: duckdb.DuckDBPyConnection, column: str = "") -> tuple[pd.DataFrame, str]:
-    if "county_year_287g" not in tables(con):
+    if "county_year_287g" not in table_names(con):
         raise DataUnavailable("warehouse has no table 'county_year_287g'")
-    have = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'county_year_287g'"
-        ).fetchall()
-    }
-    if column:
-        if column not in have:
+    have = table_columns(con, "county_year_287g")
+    col = column or COHORT_287G_COLUMN
+    if col not in have:
+        if column:
             raise SpecError(
                 f"cohort_column {column!r} is not a column of county_year_287g; columns: {sorted(have)}"
             )
-        col: str | None = column
-    else:
-        col = next((c for c in COHORT_COLUMNS if c in have), None)
-    if col is None:
         raise DataUnavailable(
-            f"county_year_287g has no cohort column (tried {list(COHORT_COLUMNS)}); columns: {sorted(have)}"
+            f"county_year_287g has no cohort column {col!r}; columns: {sorted(have)}"
         )
     df = con.execute(
         f'SELECT fips, min("{col}") AS cohort FROM county_year_287g GROUP BY fips'
@@ -122,7 +112,8 @@ def county_arrests_287g(
         Minimum population covered in every year (rates on tiny populations are noise).
     cohort_column
         ``county_year_287g`` column holding the adoption year (e.g. ``county_jail_first_year``
-        where the treatment table declares it); default the first of :data:`COHORT_COLUMNS`.
+        where the treatment table declares it); default
+        :data:`~sanctuary_lab.studies.frames.economic.COHORT_287G_COLUMN`.
 
     Returns
     -------
@@ -231,9 +222,9 @@ def county_offenses_sc(
     counties with a positive Part I rate every year.
     """
     first_year, last_year = _int("first_year", first_year), _int("last_year", last_year)
-    if "county_offenses" not in tables(con):
+    if "county_offenses" not in table_names(con):
         raise DataUnavailable(f"warehouse has no table 'county_offenses' ({OFFENCES_TO_GET})")
-    if "policy_sc_coverage" not in tables(con):
+    if "policy_sc_coverage" not in table_names(con):
         raise DataUnavailable("warehouse has no table 'policy_sc_coverage'")
     off = con.execute(
         "SELECT fips, year, source, violent, property, part1, population, coverage, reporting "
@@ -294,7 +285,7 @@ def county_offenses_287g(
     Cohorts as in :func:`county_arrests_287g` (default 2002 to ``last_year``); balanced panel of
     counties with positive violent and property rates every year.
     """
-    if "county_offenses" not in tables(con):
+    if "county_offenses" not in table_names(con):
         raise DataUnavailable(f"warehouse has no table 'county_offenses' ({OFFENCES_TO_GET})")
     first_year, last_year = _int("first_year", first_year), _int("last_year", last_year)
     lo, hi = _cohort_window(cohorts, [2002, last_year])

@@ -1,7 +1,7 @@
 """County-year economic panels: unemployment, population growth, net international migration,
 income and poverty, each with a 287(g) or a detainer-decline ("sanctuary") treatment timing.
 
-Three frame builders (registered in :data:`sanctuary_lab.studies.data.FRAMES`):
+Three frame builders (registered in :data:`sanctuary_lab.studies.registry.FRAMES`):
 
 - :func:`county_unemployment_panel` — BLS LAUS annual unemployment rates 2007-2017 (via usdata).
 - :func:`county_population_panel` — Census popest Vintage 2019: population growth and net
@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from sanctuary_lab.core.errors import SpecError
-from sanctuary_lab.studies.data import DataUnavailable, Frame, load, num, tables
+from sanctuary_lab.studies.reading import Frame, load, num
 
 #: ``county_year_287g`` column read as the county's 287(g) cohort (first year covered).
 COHORT_287G_COLUMN = "first_year"
@@ -68,33 +68,6 @@ Treatment = Literal["287g", "detainer_declines"]
 YearRule = Literal["mid", "end"]
 
 
-def _read(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    columns: list[str],
-    where: str = "",
-    params: list[Any] | None = None,
-) -> pd.DataFrame:
-    """``SELECT columns FROM table``; :class:`DataUnavailable` naming what is missing."""
-    if table not in tables(con):
-        raise DataUnavailable(
-            f"warehouse has no table {table!r}; rebuild with `sanctuary-lab build`"
-        )
-    have = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-        ).fetchall()
-    }
-    missing = [c for c in columns if c not in have]
-    if missing:
-        raise DataUnavailable(
-            f"table {table!r} has no column(s) {missing}; columns: {sorted(have)}"
-        )
-    cols = ", ".join(f'"{c}"' for c in columns)
-    return con.execute(f'SELECT {cols} FROM "{table}" {where}', params or []).df()
-
-
 def _check_params(**params: Any) -> None:
     """Study-file parameters must have the right types (a one-line error naming the key)."""
     for key, value in params.items():
@@ -110,7 +83,7 @@ def cohorts_287g(con: duckdb.DuckDBPyConnection) -> pd.Series:
 
     Reads :data:`COHORT_287G_COLUMN`; counties never covered are absent from the result.
     """
-    df = _read(con, "county_year_287g", ["fips", "any_287g", COHORT_287G_COLUMN])
+    df = load(con, "county_year_287g", ["fips", "any_287g", COHORT_287G_COLUMN])
     first = num(df[COHORT_287G_COLUMN])
     covered = num(df["any_287g"]) > 0
     out = first.where(covered).groupby(df["fips"]).min().dropna()
@@ -119,8 +92,8 @@ def cohorts_287g(con: duckdb.DuckDBPyConnection) -> pd.Series:
 
 def nchs_classes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """``fips, state, nchs_class, nchs_group`` for every county in ``counties``."""
-    c = load(con, "counties", ["fips", "state"], ["nchs"])
-    c["nchs_class"] = num(c.pop("nchs")) if "nchs" in c else np.nan
+    c = load(con, "counties", ["fips", "state"], ["nchs_code"])
+    c["nchs_class"] = num(c.pop("nchs_code")) if "nchs_code" in c else np.nan
     c["nchs_group"] = c["nchs_class"].map(lambda v: NCHS_GROUPS.get(int(v)) if v == v else None)
     return c
 
@@ -180,7 +153,7 @@ def _treatment(
         }
         return df, meta
     if treatment == "detainer_declines":
-        decl = _read(con, "county_detainer_declines", ["fips", "n_detainers", "n_declined"])
+        decl = load(con, "county_detainer_declines", ["fips", "n_detainers", "n_declined"])
         decl["n_detainers"] = num(decl["n_detainers"])
         decl["n_declined"] = num(decl["n_declined"])
         n_all = len(decl)
@@ -285,7 +258,7 @@ def county_unemployment_panel(
             f"county_unemployment_panel: years must satisfy {lo} <= first_year < last_year <= "
             f"{hi} (the BLS LAUS years held), got {first_year}-{last_year}"
         )
-    une = _read(con, "county_unemployment", ["fips", "year", "unemployment_rate"])
+    une = load(con, "county_unemployment", ["fips", "year", "unemployment_rate"])
     une["year"] = num(une["year"])
     une["unemployment_rate"] = num(une["unemployment_rate"])
     une = une.loc[une["year"].between(first_year, last_year)]
@@ -336,7 +309,7 @@ def county_population_panel(
             "county_population_panel: years must satisfy 2011 <= first_year < last_year <= 2019 "
             f"(popest V2019 components; 2010 is a partial year), got {first_year}-{last_year}"
         )
-    pop = _read(
+    pop = load(
         con, "stg_popest_county", ["fips", "year", "population", "net_international_migration"]
     )
     for c in ("year", "population", "net_international_migration"):
@@ -444,12 +417,12 @@ def county_acs_long_difference(
     # treatment windows use the post window's middle year whatever the dating rule, so the rule
     # changes only the stated dates, never the sample
     mid_post = vintage_year(post_vintage, "mid")
-    cov = _read(
+    cov = load(
         con,
         "county_covariates",
         ["fips", "vintage", "median_household_income", "poverty_rate", "population"],
-        "WHERE vintage IN (?, ?)",
-        [pre_vintage, post_vintage],
+        where="WHERE vintage IN (?, ?)",
+        params=[pre_vintage, post_vintage],
     )
     outcomes = ["median_household_income", "poverty_rate", "population"]
     for c in outcomes:

@@ -13,6 +13,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from sanctuary_lab.studies.reading import DataUnavailable
+from sanctuary_lab.warehouse.db import table_names
+
 
 def _value(fig: pd.DataFrame, fy: int, measure: str) -> tuple[float | None, Any]:
     row = fig.loc[(fig["fiscal_year"] == fy) & (fig["measure"] == measure)]
@@ -42,9 +45,7 @@ def ice_ero_noncriminal_share(
     ``no_conviction_share_fy<YYYY>`` (100 - share convicted; includes pending charges) where the
     convicted share is stated.
     """
-    from sanctuary_lab.studies.data import DataUnavailable, tables
-
-    if "ice_ero_arrests" not in tables(con):
+    if "ice_ero_arrests" not in table_names(con):
         raise DataUnavailable(
             "warehouse has no table 'ice_ero_arrests' (raw folder ice_ero_arrests_cited)"
         )

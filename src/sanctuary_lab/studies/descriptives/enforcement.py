@@ -8,33 +8,15 @@ the cited facts table (``studies/data/facts.csv``) and are shown beside, not as,
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import duckdb
 import numpy as np
 import pandas as pd
 
+from sanctuary_lab.studies.data_files import load_facts
+from sanctuary_lab.studies.reading import DataUnavailable, load
+from sanctuary_lab.warehouse.db import table_names
+
 DECLINED_REASON = "Detainer Declined by LEA"
-
-
-def _table(con: duckdb.DuckDBPyConnection, candidates: tuple[str, ...]) -> pd.DataFrame:
-    from sanctuary_lab.studies.data import DataUnavailable, tables
-
-    names = tables(con)
-    for name in candidates:
-        if name in names:
-            return con.execute(f'SELECT * FROM "{name}"').df()
-    raise DataUnavailable(f"warehouse has none of the tables {list(candidates)}")
-
-
-def _col(df: pd.DataFrame, *candidates: str) -> str:
-    from sanctuary_lab.studies.data import DataUnavailable
-
-    for c in candidates:
-        if c in df.columns:
-            return c
-    raise DataUnavailable(f"none of the columns {list(candidates)} in {list(df.columns)}")
 
 
 def detainer_declines_by_year(
@@ -53,16 +35,15 @@ def detainer_declines_by_year(
     """
     before = before or [2008, 2013]
     after = after or [2014, 2015]
-    lift = _table(con, ("detainers_national_by_reason", "detainers_national_by_lift_reason"))
-    ycol, rcol, ccol = _col(lift, "year"), _col(lift, "lift_reason"), _col(lift, "count", "n")
+    lift = load(con, "detainers_national_by_reason", ["year", "lift_reason", "count"])
     declined = (
-        lift.loc[lift[rcol].astype(str) == DECLINED_REASON]
-        .groupby(ycol)[ccol]
+        lift.loc[lift["lift_reason"].astype(str) == DECLINED_REASON]
+        .groupby("year")["count"]
         .sum()
         .rename("declined")
     )
-    alls = _table(con, ("detainers_national_by_year", "detainers_national_all_by_year"))
-    total = alls.groupby(_col(alls, "year"))[_col(alls, "count", "n")].sum().rename("all_detainers")
+    alls = load(con, "detainers_national_by_year", ["year", "count"])
+    total = alls.groupby("year")["count"].sum().rename("all_detainers")
     df = pd.concat([declined, total], axis=1).fillna({"declined": 0}).reset_index()
     df = df.rename(columns={df.columns[0]: "year"})
     df["year"] = pd.to_numeric(df["year"]).astype(int)
@@ -96,22 +77,16 @@ def enforcement_breadth(
     computed, plus ``noncriminal_share_2009_2014`` (pooled) and ``noncriminal_share_latest`` (last
     year held); otherwise none are, and claims about that share are untestable.
     """
-    from sanctuary_lab.studies.data import DataUnavailable, tables
-
     parts = []
     try:
-        alls = _table(con, ("detainers_national_by_year", "detainers_national_all_by_year"))
-        parts.append(
-            alls.groupby(_col(alls, "year"))[_col(alls, "count", "n")]
-            .sum()
-            .rename("detainers_issued")
-        )
+        alls = load(con, "detainers_national_by_year", ["year", "count"])
+        parts.append(alls.groupby("year")["count"].sum().rename("detainers_issued"))
     except DataUnavailable:
         pass
-    names = tables(con)
+    names = table_names(con)
     if "county_year_287g" in names:
-        c = con.execute("SELECT * FROM county_year_287g").df()
-        active = pd.to_numeric(c[_col(c, "any_287g")], errors="coerce") > 0
+        c = load(con, "county_year_287g", ["fips", "year", "any_287g"], ["known"])
+        active = pd.to_numeric(c["any_287g"], errors="coerce") > 0
         parts.append(c.loc[active].groupby("year")["fips"].nunique().rename("counties_with_287g"))
         if "known" in c:
             known = c["known"].astype("boolean").fillna(False).astype(bool)
@@ -119,12 +94,8 @@ def enforcement_breadth(
                 c.loc[known].groupby("year")["fips"].nunique().rename("counties_287g_status_known")
             )
     if "policy_sc_coverage" in names:
-        sc = con.execute("SELECT * FROM policy_sc_coverage").df()
-        parts.append(
-            sc.groupby("year")[_col(sc, "sc_frac", "sc_share", "SC_frac")]
-            .mean()
-            .rename("mean_state_sc_share")
-        )
+        sc = load(con, "policy_sc_coverage", ["year", "sc_frac"])
+        parts.append(sc.groupby("year")["sc_frac"].mean().rename("mean_state_sc_share"))
     stats: dict[str, float] = {}
     if arrests_table in names:
         arr = con.execute(f'SELECT * FROM "{arrests_table}"').df()
@@ -153,23 +124,4 @@ def cited_facts(
     con: duckdb.DuckDBPyConnection, *, path: str = ""
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """The cited facts table (published figures, not computed); no statistics."""
-    from sanctuary_lab.studies.tables import load_facts
-
     return load_facts(path), {}
-
-
-def ice_ero_noncriminal_share(
-    con: duckdb.DuckDBPyConnection, **options: Any
-) -> tuple[pd.DataFrame, dict[str, float]]:
-    """See :func:`sanctuary_lab.studies.descriptive_ice.ice_ero_noncriminal_share`."""
-    from sanctuary_lab.studies.descriptive_ice import ice_ero_noncriminal_share as build
-
-    return build(con, **options)
-
-
-DESCRIPTIVES: dict[str, Callable[..., tuple[pd.DataFrame, dict[str, Any]]]] = {
-    "detainer_declines_by_year": detainer_declines_by_year,
-    "ice_ero_noncriminal_share": ice_ero_noncriminal_share,
-    "enforcement_breadth": enforcement_breadth,
-    "cited_facts": cited_facts,
-}

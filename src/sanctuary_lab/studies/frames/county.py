@@ -1,7 +1,7 @@
 """County analysis frames: the Wong (2017) cross-section and the 287(g) county panel.
 
-Data access goes through :func:`sanctuary_lab.studies.data.load` (column names in
-:data:`sanctuary_lab.studies.data.COLUMNS`).
+Warehouse tables are read through :func:`sanctuary_lab.studies.reading.load`, by the column
+names the warehouse build writes.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sanctuary_lab.core.errors import SpecError
-from sanctuary_lab.studies.data import DataUnavailable, Frame, covariates, load, num
+from sanctuary_lab.studies.reading import DataUnavailable, Frame, covariates, load, num
 
 
 def county_cross_section(
@@ -56,12 +56,14 @@ def county_cross_section(
         raise SpecError(f"timing must be 'pooled' or 'declines_before_outcome', got {timing!r}")
     if timing == "declines_before_outcome":
         crime_year, full_reporting_only = 2017, False
-    decl = load(con, "county_detainer_declines", ["fips", "n_detainers", "n_declined"], ["quality"])
+    decl = load(
+        con, "county_detainer_declines", ["fips", "n_detainers", "n_declined"], ["match_quality"]
+    )
     decl["n_detainers"] = num(decl["n_detainers"])
     decl["n_declined"] = num(decl["n_declined"])
     n_all = len(decl)
-    if match_quality and "quality" in decl:
-        decl = decl.loc[decl["quality"].isin(match_quality)]
+    if match_quality and "match_quality" in decl:
+        decl = decl.loc[decl["match_quality"].isin(match_quality)]
     decl = decl.loc[decl["n_detainers"] >= min_detainers].copy()
     decl["share_declined"] = decl["n_declined"] / decl["n_detainers"]
     decl["sanctuary"] = (
@@ -76,8 +78,8 @@ def county_cross_section(
             "series",
             "violent_count",
             "property_count",
-            "violent_rate",
-            "property_rate",
+            "violent_rate_100k",
+            "property_rate_100k",
             "population",
             "reporting",
         ],
@@ -94,8 +96,8 @@ def county_cross_section(
         crime["violent_per10k"] = num(crime["violent_count"]) / pop * 1e4
         crime["property_per10k"] = num(crime["property_count"]) / pop * 1e4
     else:
-        crime["violent_per10k"] = num(crime["violent_rate"]) / 10
-        crime["property_per10k"] = num(crime["property_rate"]) / 10
+        crime["violent_per10k"] = num(crime["violent_rate_100k"]) / 10
+        crime["property_per10k"] = num(crime["property_rate_100k"]) / 10
     crime["crime_per10k"] = crime["violent_per10k"] + crime["property_per10k"]
     crime = crime[["fips", "crime_per10k", "violent_per10k", "property_per10k"]].drop_duplicates(
         "fips"
@@ -112,7 +114,7 @@ def county_cross_section(
     cov = covariates(con, covariate_vintage, econ)
     fb_vintage = foreign_born_vintage or covariate_vintage
     fb = covariates(con, fb_vintage, ["pct_foreign_born"])
-    counties = load(con, "counties", ["fips", "state"], ["nchs"])
+    counties = load(con, "counties", ["fips", "state"], ["nchs_code"])
     flow = {"counties with matched detainer records": n_all}
     df = decl[["fips", "n_detainers", "n_declined", "share_declined", "sanctuary"]]
     treated_flow: dict[str, int] = {}
@@ -128,7 +130,9 @@ def county_cross_section(
     df = df.merge(cov, on="fips", how="inner").merge(fb, on="fips", how="left")
     step(f"with {covariate_vintage} covariates", df)
     df["log_population"] = np.log(df["population"].where(df["population"] > 0))
-    df["nchs_class"] = pd.to_numeric(df.pop("nchs"), errors="coerce") if "nchs" in df else np.nan
+    df["nchs_class"] = (
+        pd.to_numeric(df.pop("nchs_code"), errors="coerce") if "nchs_code" in df else np.nan
+    )
     df["large_central_metro"] = (df["nchs_class"] == 1).astype(int)
     df["income_thousands"] = df["median_household_income"] / 1000
     df = df.dropna(
@@ -187,11 +191,11 @@ def county_panel_287g(
             "series",
             "violent_count",
             "property_count",
-            "violent_rate",
-            "property_rate",
+            "violent_rate_100k",
+            "property_rate_100k",
             "population",
         ],
-    )
+    ).rename(columns={"violent_rate_100k": "violent_rate", "property_rate_100k": "property_rate"})
     crime["year"] = num(crime["year"])
     crime = crime.loc[crime["year"].isin(years)].copy()
     if series and "series" in crime:
@@ -207,7 +211,7 @@ def county_panel_287g(
             rate = rate.fillna(num(crime[f"{kind}_count"]) / pop * 1e5)
         crime[f"{kind}_rate"] = rate
         crime[f"log_{kind}_rate"] = np.log(rate.where(rate > 0))
-    flag = "any" if exposure == "any_local" else "county_jail"
+    flag = "any_287g" if exposure == "any_local" else "county_jail_287g"
     c287 = load(con, "county_year_287g", ["fips", "year", flag], ["known"])
     c287 = c287.rename(columns={flag: "any"})
     c287["year"] = num(c287["year"])

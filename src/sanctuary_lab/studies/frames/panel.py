@@ -1,7 +1,7 @@
 """Panel analysis frames: state SC panel, large-city panel, immigrant-share panels.
 
-Data access goes through :func:`sanctuary_lab.studies.data.load` (column names in
-:data:`sanctuary_lab.studies.data.COLUMNS`).
+Warehouse tables are read through :func:`sanctuary_lab.studies.reading.load`, by the column
+names the warehouse build writes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,18 @@ import numpy as np
 import pandas as pd
 
 from sanctuary_lab.core.errors import SpecError
-from sanctuary_lab.studies.data import Frame, covariates, load, num
+from sanctuary_lab.studies.reading import Frame, covariates, load, num
+
+
+def _state_crime(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``state, year, population, violent, property`` (numeric) from ``state_crime``."""
+    crime = load(
+        con, "state_crime", ["state", "year", "population", "violent_count", "property_count"]
+    )
+    crime = crime.rename(columns={"violent_count": "violent", "property_count": "property"})
+    for c in ("year", "population", "violent", "property"):
+        crime[c] = num(crime[c])
+    return crime
 
 
 def state_panel(
@@ -29,10 +40,9 @@ def state_panel(
     first year it reaches ``event_threshold`` (0 = never in the window). 2015 is excluded by
     default because the coverage file codes the end of SC (PEP) as 0.
     """
-    crime = load(con, "state_crime", ["state", "year", "population", "violent", "property"])
-    for c in ("year", "population", "violent", "property"):
-        crime[c] = num(crime[c])
-    sc = load(con, "policy_sc_coverage", ["state", "year", "sc"])
+    crime = _state_crime(con)
+    sc = load(con, "policy_sc_coverage", ["state", "year", "sc_frac"])
+    sc = sc.rename(columns={"sc_frac": "sc"})
     sc["year"] = num(sc["year"])
     sc["sc"] = num(sc["sc"])
     covered = set(sc["state"].dropna())
@@ -130,7 +140,7 @@ def _cohorts_287g(
             "matched on ORI); treated from the cohort year through the end year (exits respected)"
         )
     else:
-        agencies = load(con, "agencies", ["ori", "fips"])
+        agencies = load(con, "agencies", ["ori7", "fips"]).rename(columns={"ori7": "ori"})
         agencies["ori"] = agencies["ori"].astype(str).str[:7]
         cy = load(
             con, "county_year_287g", ["fips", "county_jail_first_year", "county_jail_end_year"]
@@ -168,7 +178,7 @@ def city_panel(
 
     ``policy = "sanctuary"`` reads the cited sanctuary-policy table (``adoption_file``, default
     the bundled ``studies/data/sanctuary_policies.csv``): ``cohort`` = the first in-force year
-    of an instrument under ``definition`` (see :func:`~sanctuary_lab.studies.tables.
+    of an instrument under ``definition`` (see :func:`~sanctuary_lab.studies.data_files.
     adoption_cohorts`). With a class-specific definition, agencies whose only cited instruments
     are of other classes are dropped (``other_adopters = "drop"``) or kept as controls
     (``"control"``). ``policy = "287g"`` uses ``exposure``: ``"own_agreement"`` (default; the
@@ -179,10 +189,19 @@ def city_panel(
     = 0 means never within the window. Agency-years follow the months-reported rule of
     :func:`_months_filter`.
     """
-    from sanctuary_lab.studies.tables import adoption_cohorts, load_sanctuary_policies
+    from sanctuary_lab.studies.data_files import adoption_cohorts, load_sanctuary_policies
 
     crime = load(
-        con, "city_crime", ["ori", "year", "violent", "population"], ["name", "months", "source"]
+        con,
+        "city_crime",
+        ["ori", "year", "violent_count", "population"],
+        ["department_name", "months_reported", "source"],
+    ).rename(
+        columns={
+            "violent_count": "violent",
+            "department_name": "name",
+            "months_reported": "months",
+        }
     )
     for c in ("year", "violent", "population"):
         crime[c] = num(crime[c])
@@ -284,9 +303,7 @@ def state_immigrant_panel(
         fb["vintage"] = vintage
         rows.append(fb)
     fb = pd.concat(rows, ignore_index=True)
-    crime = load(con, "state_crime", ["state", "year", "population", "violent", "property"])
-    for c in ("year", "population", "violent", "property"):
-        crime[c] = num(crime[c])
+    crime = _state_crime(con)
     df = fb.merge(crime, on=["state", "year"], how="inner")
     df["index_crime_rate"] = (df["violent"] + df["property"]) / df["population"] * 1e5
     df["violent_rate"] = df["violent"] / df["population"] * 1e5
@@ -320,9 +337,9 @@ def aor_immigrant_panel(
     crime = load(
         con,
         "county_crime",
-        ["fips", "year", "violent_rate", "property_rate", "population"],
+        ["fips", "year", "violent_rate_100k", "property_rate_100k", "population"],
         ["series"],
-    )
+    ).rename(columns={"violent_rate_100k": "violent_rate", "property_rate_100k": "property_rate"})
     crime["year"] = num(crime["year"])
     crime = crime.loc[crime["year"].isin(years)].copy()
     if "series" in crime:
