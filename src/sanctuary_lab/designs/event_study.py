@@ -26,7 +26,7 @@ from sanctuary_lab.designs.staggered.panel import (
     check_window,
     dummy_name,
     event_dummies,
-    prepare_panel,
+    panel_of,
 )
 from sanctuary_lab.designs.staggered.rows import (
     denominator_df,
@@ -98,17 +98,10 @@ class EventStudyDesign:
             if self.cluster
             else (self.unit if self.inference in ("crv1", "crv3") else None)
         )
-        panel = prepare_panel(
+        panel = panel_of(
+            self,
             data,
-            outcome=self.outcome,
-            unit=self.unit,
-            time=self.time,
-            cohort=self.cohort,
-            treatment=self.treatment,
-            covariates=self.covariates,
-            weights=self.weights,
             cluster=cluster,
-            inference=self.inference,
             what=WHAT,
             allowed_inference=("iid", "hc1", "crv1", "crv3", "ri"),
         )

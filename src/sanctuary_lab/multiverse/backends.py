@@ -25,7 +25,6 @@ import numpy as np
 from sanctuary_lab.core.errors import SpecError
 
 BackendName = Literal["local", "dask", "gpu"]
-BACKENDS: tuple[str, ...] = ("local", "dask", "gpu")
 
 
 class LocalBackend:
@@ -132,12 +131,14 @@ class GpuBackend:
         pass
 
 
+#: The backend registry: name -> backend class.
+BACKENDS: dict[str, type] = {"local": LocalBackend, "dask": DaskBackend, "gpu": GpuBackend}
+
+
 def get_backend(name: str = "local", **kwargs: Any) -> Any:
-    """Build a backend by name (``local``, ``dask``, ``gpu``)."""
-    if name == "local":
-        return LocalBackend(**kwargs)
-    if name == "dask":
-        return DaskBackend(**kwargs)
+    """Build a backend by name (a key of :data:`BACKENDS`); the GPU backend takes no options."""
+    if name not in BACKENDS:
+        raise SpecError(f"unknown backend {name!r}; choose one of {list(BACKENDS)}")
     if name == "gpu":
         return GpuBackend()
-    raise SpecError(f"unknown backend {name!r}; choose one of {list(BACKENDS)}")
+    return BACKENDS[name](**kwargs)

@@ -25,7 +25,7 @@ from scipy import stats
 
 from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.core.result import Result
-from sanctuary_lab.designs.staggered.panel import COHORT, check_comparisons, prepare_panel
+from sanctuary_lab.designs.staggered.panel import COHORT, check_comparisons, panel_of
 from sanctuary_lab.designs.staggered.rows import Z95, effect_rows, es_frame, rel_term, with_pretrend
 
 WHAT = "callaway_santanna"
@@ -103,19 +103,8 @@ class CallawaySantAnnaDesign:
         """Estimate ATT(g,t) and its aggregations; return a :class:`Result`."""
         self._validate()
         cluster = self.cluster or self.unit
-        panel = prepare_panel(
-            data,
-            outcome=self.outcome,
-            unit=self.unit,
-            time=self.time,
-            cohort=self.cohort,
-            treatment=self.treatment,
-            covariates=self.covariates,
-            weights=self.weights,
-            cluster=cluster,
-            inference="crv1",
-            what=WHAT,
-            allowed_inference=("crv1",),
+        panel = panel_of(
+            self, data, cluster=cluster, what=WHAT, inference="crv1", allowed_inference=("crv1",)
         )
         check_comparisons(panel, self.control, WHAT)
         df = panel.data.copy()

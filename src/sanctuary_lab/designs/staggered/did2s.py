@@ -25,7 +25,7 @@ from sanctuary_lab.designs.staggered.panel import (
     TREATED,
     check_window,
     event_dummies,
-    prepare_panel,
+    panel_of,
 )
 from sanctuary_lab.designs.staggered.rows import (
     denominator_df,
@@ -78,20 +78,7 @@ class Did2sDesign:
         """Run both stages (static and dynamic) and return a :class:`Result`."""
         lo, hi = check_window(self.window, self.reference, WHAT)
         cluster = self.cluster or self.unit
-        panel = prepare_panel(
-            data,
-            outcome=self.outcome,
-            unit=self.unit,
-            time=self.time,
-            cohort=self.cohort,
-            treatment=self.treatment,
-            covariates=self.covariates,
-            weights=self.weights,
-            cluster=cluster,
-            inference=self.inference,
-            what=WHAT,
-            allowed_inference=("crv1",),
-        )
+        panel = panel_of(self, data, cluster=cluster, what=WHAT, allowed_inference=("crv1",))
         df = panel.data.copy()
         warns = list(panel.warnings)
         df, dropped = _drop_unimputable(df, self.unit, self.time)

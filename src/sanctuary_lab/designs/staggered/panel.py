@@ -255,3 +255,31 @@ def check_window(window: Any, reference: int, what: str) -> tuple[int, int]:
             "reference inside the window (e.g. -1) or widen the window"
         )
     return lo, hi
+
+
+def panel_of(
+    design: Any,
+    data: Any,
+    *,
+    cluster: str | None,
+    what: str,
+    inference: str | None = None,
+    allowed_inference: tuple[str, ...] = ("iid", "hc1", "crv1", "crv3"),
+) -> Panel:
+    """:func:`prepare_panel` with the panel options a staggered design object carries
+    (``outcome``, ``unit``, ``time``, ``cohort``, ``treatment``, ``covariates``, ``weights``,
+    ``inference``); ``inference`` overrides the design's own."""
+    return prepare_panel(
+        data,
+        outcome=design.outcome,
+        unit=design.unit,
+        time=design.time,
+        cohort=design.cohort,
+        treatment=design.treatment,
+        covariates=design.covariates,
+        weights=design.weights,
+        cluster=cluster,
+        inference=design.inference if inference is None else inference,
+        what=what,
+        allowed_inference=allowed_inference,
+    )

@@ -21,7 +21,7 @@ from scipy import stats
 
 from sanctuary_lab.core.errors import SpecError
 from sanctuary_lab.core.result import Result
-from sanctuary_lab.designs.staggered.panel import COHORT, REL, check_window, prepare_panel
+from sanctuary_lab.designs.staggered.panel import COHORT, REL, check_window, panel_of
 from sanctuary_lab.designs.staggered.rows import (
     denominator_df,
     effect_rows,
@@ -78,19 +78,7 @@ class SunAbrahamDesign:
         """Fit the saturated regression, aggregate to event time, return a :class:`Result`."""
         lo, hi = check_window(self.window, self.reference, WHAT)
         cluster = self.cluster or (self.unit if self.inference in ("crv1", "crv3") else None)
-        panel = prepare_panel(
-            data,
-            outcome=self.outcome,
-            unit=self.unit,
-            time=self.time,
-            cohort=self.cohort,
-            treatment=self.treatment,
-            covariates=self.covariates,
-            weights=self.weights,
-            cluster=cluster,
-            inference=self.inference,
-            what=WHAT,
-        )
+        panel = panel_of(self, data, cluster=cluster, what=WHAT)
         df = panel.data.copy()
         warns = list(panel.warnings)
         control = "never-treated units"

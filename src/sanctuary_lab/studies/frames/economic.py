@@ -226,6 +226,39 @@ def _interact(df: pd.DataFrame) -> None:
     df["treated_x_nonmetro"] = df["treated"] * df["nonmetro"]
 
 
+def _panel_frame(
+    con: duckdb.DuckDBPyConnection,
+    outcomes_df: pd.DataFrame,
+    n_unbalanced: int,
+    outcomes: list[str],
+    *,
+    treatment: str,
+    first_year: int,
+    last_year: int,
+    adoption_year: int,
+    min_detainers: int,
+    decline_threshold: float,
+    min_cohort_size: int,
+    extra: dict[str, Any],
+) -> Frame:
+    """A county-year outcome panel joined to its treatment counties (:func:`_treatment`), with the
+    years, the unbalanced-county count and ``extra`` recorded in the metadata."""
+    units, meta = _treatment(
+        con,
+        treatment,
+        first_year=first_year,
+        last_year=last_year,
+        adoption_year=adoption_year,
+        min_detainers=min_detainers,
+        decline_threshold=decline_threshold,
+        min_cohort_size=min_cohort_size,
+    )
+    df = outcomes_df.merge(units, on="fips", how="inner")
+    meta["dropped"]["counties_missing_a_year"] = n_unbalanced
+    meta.update({"years": [first_year, last_year], **extra})
+    return _finish(df, con, meta, outcomes)
+
+
 def _balanced(df: pd.DataFrame, columns: list[str], n_years: int) -> tuple[pd.DataFrame, int]:
     """Keep counties observed with finite ``columns`` in all ``n_years`` years."""
     ok = df.dropna(subset=columns)
@@ -264,25 +297,22 @@ def county_unemployment_panel(
     une = une.loc[une["year"].between(first_year, last_year)]
     une = une.drop_duplicates(["fips", "year"])
     une, n_unbalanced = _balanced(une, ["unemployment_rate"], last_year - first_year + 1)
-    units, meta = _treatment(
+    return _panel_frame(
         con,
-        treatment,
+        une,
+        n_unbalanced,
+        ["unemployment_rate"],
+        treatment=treatment,
         first_year=first_year,
         last_year=last_year,
         adoption_year=adoption_year,
         min_detainers=min_detainers,
         decline_threshold=decline_threshold,
         min_cohort_size=min_cohort_size,
-    )
-    df = une.merge(units, on="fips", how="inner")
-    meta["dropped"]["counties_missing_a_year"] = n_unbalanced
-    meta.update(
-        {
-            "years": [first_year, last_year],
+        extra={
             "vintage": {"unemployment": "BLS LAUS annual averages via usdata county_complete"},
-        }
+        },
     )
-    return _finish(df, con, meta, ["unemployment_rate"])
 
 
 def county_population_panel(
@@ -324,29 +354,26 @@ def county_population_panel(
     pop["nim_rate"] = pop["nim"] / ((prev + pop["population"]) / 2) * 1000
     pop = pop.loc[pop["year"].between(first_year, last_year)]
     pop, n_unbalanced = _balanced(pop, ["pop_growth", "nim_rate"], last_year - first_year + 1)
-    units, meta = _treatment(
+    return _panel_frame(
         con,
-        treatment,
+        pop,
+        n_unbalanced,
+        ["pop_growth", "nim_rate", "log_population"],
+        treatment=treatment,
         first_year=first_year,
         last_year=last_year,
         adoption_year=adoption_year,
         min_detainers=min_detainers,
         decline_threshold=decline_threshold,
         min_cohort_size=min_cohort_size,
-    )
-    df = pop.merge(units, on="fips", how="inner")
-    meta["dropped"]["counties_missing_a_year"] = n_unbalanced
-    meta.update(
-        {
-            "years": [first_year, last_year],
+        extra={
             "vintage": {"population": "Census popest Vintage 2019 (co-est2019-alldata)"},
             "outcome_rules": {
                 "pop_growth": "100 x (log P_t - log P_t-1), 1 July estimates",
                 "nim_rate": "net international migration per 1,000 mean(P_t-1, P_t)",
             },
-        }
+        },
     )
-    return _finish(df, con, meta, ["pop_growth", "nim_rate", "log_population"])
 
 
 def vintage_year(vintage: str, rule: str = "mid") -> int:
