@@ -76,7 +76,12 @@ def key(
     constraints
         Passed to :func:`pydantic.Field` (bounds such as ``ge``/``le``, ``alias``, ...).
     """
-    extra = {"expect": expect, "missing": missing, "item": item, "at_table": at_table}
+    extra: dict[str, Any] = {
+        "expect": expect,
+        "missing": missing,
+        "item": item,
+        "at_table": at_table,
+    }
     return Field(default, json_schema_extra=extra, **constraints)
 
 
@@ -192,7 +197,9 @@ def _walk(
                 break
             field = typ.model_fields[name]
             path = f"{path}.{part}" if path else part
-            field_path, meta, depth = path, dict(field.json_schema_extra or {}), i + 1
+            declared = field.json_schema_extra
+            meta = dict(declared) if isinstance(declared, dict) else {}
+            field_path, depth = path, i + 1
             typ = field.annotation
         elif isinstance(part, int) and get_origin(typ) in (list, tuple):
             path, typ = f"{path}[{part}]", get_args(typ)[0]

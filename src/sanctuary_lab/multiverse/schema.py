@@ -44,6 +44,7 @@ Multiverse` whose specifications are enumerated lazily.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -127,7 +128,7 @@ def _outcome(v: Any, where: str) -> Choice:
         col, transform = (
             (v[4:-1], "log") if v.startswith("log(") and v.endswith(")") else (v, "none")
         )
-        label = v
+        label: str | None = v
     elif isinstance(v, dict):
         if _invalid(OutcomeChoice, v):
             raise fail(f"bad choice {v!r}: need a column and transform none|log")
@@ -210,7 +211,7 @@ def _estimator(v: Any, where: str) -> Choice:
 
 
 #: how each dimension's choices are read, and the table form of a choice where there is one
-_PARSERS = {
+_PARSERS: dict[str, tuple[Callable[[Any, str], Choice], type[FileModel] | None]] = {
     "outcome": (_outcome, OutcomeChoice),
     "treatment": (_treatment, TreatmentChoice),
     "covariates": (_covariates, CovariatesChoice),
@@ -227,7 +228,7 @@ def _choices(raw: Any, info: ValidationInfo) -> list[Choice]:
     """A dimension's choice list, read into :class:`Choice` objects with unique labels."""
     if not isinstance(raw, list) or not raw:
         raise ValueError("not a non-empty list")
-    parse, table = _PARSERS[info.field_name]
+    parse, table = _PARSERS[str(info.field_name)]
     for v in raw:  # unknown keys first, for every choice
         if table is not None and isinstance(v, dict):
             extra = sorted(set(v) - set(table.model_fields))
@@ -390,7 +391,9 @@ class MultiverseSection(FileModel):
     @classmethod
     def _declared_labels(cls, rules: list[ExcludeRule], info: ValidationInfo) -> list[ExcludeRule]:
         dims: Dimensions | None = info.data.get("dimensions")
-        for i, rule in enumerate(rules if dims is not None else []):
+        if dims is None:
+            return rules
+        for i, rule in enumerate(rules):
             for d, lab in rule.when.items():
                 if d not in DIMENSIONS or lab not in dims.labels(d):
                     raise fail(

@@ -208,13 +208,13 @@ def sources_view(
     for src in sources:
         folder = src["folder"]
         seen.add(folder)
-        studies = _feeds(folder, study_tables)
+        fed = _feeds(folder, study_tables)
         claims = [
             {"id": c.claim_id, "href": f"claims/{c.claim_id}.html", "quote": c.quote}
             for c in checks
-            if c.study_id and c.study_id in studies
+            if c.study_id and c.study_id in fed
         ]
-        out.append({**src, "files": files.get(folder, []), "studies": studies, "claims": claims})
+        out.append({**src, "files": files.get(folder, []), "studies": fed, "claims": claims})
     for folder, fl in sorted(files.items()):
         if folder not in seen:
             out.append(
